@@ -107,7 +107,9 @@ class SearchSpace(ABC, Sequence):
         index = int(index)
         n = len(self)
         if not 0 <= index < n:
-            raise IndexError(f"architecture index {index} is out of range for {self!r} (0..{n - 1})")
+            raise IndexError(
+                f"architecture index {index} is out of range for {self!r} (0..{n - 1})"
+            )
         return index
 
     def index(self, arch) -> int:
@@ -121,7 +123,7 @@ class SearchSpace(ABC, Sequence):
         return np.fromiter((self.index(a) for a in archs), dtype=np.int64)
 
     def to_string(self, arch) -> str:
-        """The official string of ``arch`` (a string, possibly non-canonically written, or an index)."""
+        """The official string of ``arch``, given as a string (edges in any order) or an index."""
         return self._archs[self.index(arch)]
 
     # ------------------------------------------------------------------ sampling

@@ -201,7 +201,7 @@ class NB201Space(SearchSpace):
         """All 24 architectures that differ from ``arch`` in the operation of one edge."""
         genotype = [list(node) for node in self.parse(arch)]
         out = []
-        for j, node in enumerate(genotype):
+        for _j, node in enumerate(genotype):
             for e, (op, src) in enumerate(node):
                 for new in NB201_OPERATIONS:
                     if new != op:

@@ -96,7 +96,7 @@ class NATSSizeSpace(SearchSpace):
         for layer, width in enumerate(widths):
             for new in NATS_SIZE_CHANNELS:
                 if new != width:
-                    out.append(self.format(widths[:layer] + [new] + widths[layer + 1:]))
+                    out.append(self.format([*widths[:layer], new, *widths[layer + 1:]]))
         return out
 
     def onehot(self, archs):
