@@ -1,0 +1,112 @@
+"""EPDJMTransformer vs the straightforward reference, timed side by side in one run.
+
+Paper settings by default (256 probes of 32x32, 4 initialisations, 128 components) on the
+all-``nor_conv_3x3`` NB201 cell and 20 random NB201 cells. For every architecture the two
+implementations run back to back (order alternating) with the same seeds; the script prints
+each time, the median ratio, the total ratio and the max relative difference of the outputs
+(max |ours - ref| / max |ref|, per architecture). On CUDA it also prints architectures per
+second and the projected time for the whole 15,625-architecture space.
+
+    python benchmarks/bench_epdjm_speed.py                 # paper settings, CPU
+    python benchmarks/bench_epdjm_speed.py --n-random 5 --n-probe 64 --probe-size 16
+    python benchmarks/bench_epdjm_speed.py --device cuda --skip-reference
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from epdjm_reference import reference_epdjm
+
+from cenas_sklearn._device import resolve_device
+from cenas_sklearn.features._jacobian import compute_epdjm, init_seed
+from cenas_sklearn.features._probes import natural_probe_images
+from cenas_sklearn.spaces import NB201Space
+
+ALL_CONV = ("|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|"
+            "+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n-random", type=int, default=20)
+    parser.add_argument("--n-probe", type=int, default=256)
+    parser.add_argument("--probe-size", type=int, default=32)
+    parser.add_argument("--n-inits", type=int, default=4)
+    parser.add_argument("--n-components", type=int, default=128)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--skip-reference", action="store_true")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    args = parser.parse_args(argv)
+
+    device = resolve_device(args.device)
+    space = NB201Space()
+    archs = [ALL_CONV, *space.sample(args.n_random, random_state=args.seed)]
+    probes = torch.from_numpy(natural_probe_images(args.n_probe, args.probe_size))
+    seeds = [init_seed(args.seed, i) for i in range(args.n_inits)]
+    print(f"device={device} threads={torch.get_num_threads()} n_probe={args.n_probe} "
+          f"size={args.probe_size} n_inits={args.n_inits} k={args.n_components} "
+          f"archs={len(archs)}", flush=True)
+
+    def ours(factory):
+        out = compute_epdjm(factory, probes, seeds, args.n_components, device=device)
+        if device.startswith("cuda"):
+            torch.cuda.synchronize()
+        return out["epdjm"]
+
+    def ref(factory):
+        return reference_epdjm(factory, probes, seeds, args.n_components)
+
+    ours(partial(space.build, archs[1]))  # warm-up: oneDNN / cuDNN primitive creation
+    rows = []
+    for i, arch in enumerate(archs):
+        factory = partial(space.build, arch)
+        order = [("ours", ours), ("ref", ref)] if i % 2 == 0 else [("ref", ref), ("ours", ours)]
+        times, outs = {}, {}
+        for name, fn in order:
+            if name == "ref" and args.skip_reference:
+                continue
+            start = time.perf_counter()
+            outs[name] = fn(factory)
+            times[name] = time.perf_counter() - start
+        row = {"arch": arch, "ours_s": times["ours"]}
+        if "ref" in times:
+            scale = np.abs(outs["ref"]).max()
+            row["ref_s"] = times["ref"]
+            row["ratio"] = times["ref"] / times["ours"]
+            row["max_rel_diff"] = float(np.abs(outs["ours"] - outs["ref"]).max() / scale) \
+                if scale > 0 else float(np.abs(outs["ours"]).max())
+        rows.append(row)
+        print(f"[{i:2d}] ours {row['ours_s']:7.2f}s" + (
+            f"  ref {row['ref_s']:7.2f}s  ratio {row['ratio']:5.2f}  "
+            f"max rel diff {row['max_rel_diff']:.1e}" if "ref_s" in row else ""
+        ) + ("  (all-conv)" if i == 0 else ""), flush=True)
+
+    ours_total = sum(r["ours_s"] for r in rows)
+    summary = {"device": device, "n_archs": len(rows), "ours_total_s": ours_total,
+               "archs_per_s": len(rows) / ours_total,
+               "projected_nb201_s": len(space) * ours_total / len(rows)}
+    if not args.skip_reference:
+        summary.update(
+            all_conv_ratio=rows[0]["ratio"],
+            median_ratio=float(np.median([r["ratio"] for r in rows])),
+            total_ratio=sum(r["ref_s"] for r in rows) / ours_total,
+            max_rel_diff=max(r["max_rel_diff"] for r in rows),
+        )
+    print(json.dumps(summary, indent=1))
+    if args.json:
+        args.json.write_text(json.dumps({"summary": summary, "rows": rows}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
