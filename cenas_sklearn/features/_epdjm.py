@@ -95,9 +95,12 @@ class EPDJMTransformer(TransformerMixin, BaseEstimator):
         Show a progress bar over architectures when positive.
     random_state : int, RandomState instance or None, default=None
         Seeds the initialisations. Initialisation ``i`` of every architecture
-        uses the same torch seed, so an architecture's features never depend on
-        the other architectures transformed with it, their order, chunks or
-        ``n_jobs``.
+        uses the same torch seed (which also covers the forward pass, e.g.
+        dropout), so an architecture's features never depend on the other
+        architectures transformed with it, their order or chunks. Results are
+        bitwise reproducible for the same number of torch threads; changing it
+        (or the device) changes the float rounding, by about 1e-6 relative.
+        joblib and dask workers usually run one torch thread each.
 
     Attributes
     ----------

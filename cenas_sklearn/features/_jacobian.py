@@ -30,12 +30,16 @@ def build_module(factory, seed: int) -> torch.nn.Module:
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         module = factory()
+    _check_module(module, factory)
+    return module
+
+
+def _check_module(module, factory) -> None:
     if not isinstance(module, torch.nn.Module):
         raise TypeError(
             f"an architecture factory must return a torch.nn.Module, "
             f"got {type(module).__name__} from {factory!r}"
         )
-    return module
 
 
 def input_jacobian(module: torch.nn.Module, probes: torch.Tensor) -> torch.Tensor:
@@ -125,11 +129,18 @@ def compute_epdjm(factory, probes: torch.Tensor, seeds, n_components: int, *,
     # round differently: the Jacobian's error against float64 grew 3-10x when measured.
     probes = probes.to(device=device, dtype=dtype)
     projections, spectra, n_params = [], [], 0
+    cuda = [torch.device(device).index or 0] if device.startswith("cuda") else []
     for seed in seeds:
-        module = build_module(factory, seed).to(device=device, dtype=dtype)
+        # The seed covers the forward pass too (dropout, stochastic depth...), and the
+        # global generators are restored afterwards.
+        with torch.random.fork_rng(devices=cuda):
+            torch.manual_seed(seed)
+            module = factory()
+            _check_module(module, factory)
+            module = module.to(device=device, dtype=dtype)
+            jacobian = input_jacobian(module, probes)
         n_params = sum(p.numel() for p in module.parameters())
-        proj, sigma = top_projection(input_jacobian(module, probes), n_components,
-                                     flip_signs=flip_signs)
+        proj, sigma = top_projection(jacobian, n_components, flip_signs=flip_signs)
         if normalize and sigma[0] > 0:
             proj = proj / sigma[0].to(proj.dtype)
         projections.append(proj.cpu().numpy())

@@ -126,7 +126,8 @@ class EPDJMStore:
         if (path / _MANIFEST).exists():
             existing = cls(path)
             same = existing.manifest["settings"] == settings and existing.archs == keys \
-                and existing.manifest["seed"] == transformer.seed_
+                and existing.manifest["seed"] == transformer.seed_ \
+                and _same_probes(existing, transformer.probe_images_)
             if same:
                 return existing
             if not overwrite:
@@ -226,7 +227,9 @@ class EPDJMStore:
         est = self.transformer().set_params(n_jobs=n_jobs, device=device, verbose=0)
         est.device_ = resolve_device(device)
         todo = [c for c in range(self.n_chunks) if str(c) not in self.manifest["done"]]
-        arrays = {name: np.load(self.path / f"{name}.npy", mmap_mode="r+") for name in _ARRAYS}
+        for name in _ARRAYS:  # check first: mode "r+" would silently extend a truncated file
+            self._array(name, "r", allow_incomplete=True)
+        arrays = {name: self._load(f"{name}.npy", mmap_mode="r+") for name in _ARRAYS}
         with tqdm(total=len(self), initial=self.n_done, disable=not verbose, unit="arch",
                   desc="EPDJM store") as progress:
             for chunk in todo:
@@ -312,6 +315,14 @@ def _settings(est) -> dict:
     if not isinstance(params["probe_images"], str):
         params["probe_images"] = "array"
     return params
+
+
+def _same_probes(store, probes) -> bool:
+    # Array probes are recorded as "array" in the settings: compare the arrays themselves.
+    try:
+        return np.array_equal(store._load("probes.npy"), probes)
+    except (OSError, ValueError):
+        return False
 
 
 def _digest(arr) -> str:
