@@ -15,6 +15,8 @@ _LAZY = {
     "EPDJMTransformer": "features",
     "EPDJMStore": "features",
     "natural_probe_images": "features",
+    "SpectralFeatures": "features",
+    "ContrastiveEmbedder": "embedding",
     "TabularBenchmark": "benchmarks",
     "NATSBenchmark": "benchmarks",
     "fetch_nb201": "benchmarks",

@@ -24,6 +24,11 @@ import cenas_sklearn
 _TINY = {
     "EPDJMTransformer": dict(n_inits=2, n_probe=8, probe_size=8, n_components=4,
                              random_state=0),
+    # sklearn's checks feed plain 2-D matrices: read each column as one initialisation of a
+    # 1x1 EPDJM (or each row as one initialisation, for the stateless spectral features).
+    "ContrastiveEmbedder": dict(feature_shape=(-1, 1, 1), hidden_layer_size=8, embedding_dim=4,
+                                projection_dim=4, max_iter=2, batch_size=16, random_state=0),
+    "SpectralFeatures": dict(feature_shape=(1, 1, -1)),
 }
 
 # {estimator class name: {check name: reason}}
@@ -63,7 +68,8 @@ ESTIMATORS = _public_estimators()
 
 
 def test_every_public_estimator_is_found():
-    assert {type(e).__name__ for e in ESTIMATORS} >= {"EPDJMTransformer"}
+    assert {type(e).__name__ for e in ESTIMATORS} >= {
+        "ContrastiveEmbedder", "EPDJMTransformer", "SpectralFeatures"}
 
 
 _NUMERIC = [e for e in ESTIMATORS if get_tags(e).input_tags.two_d_array]

@@ -81,6 +81,11 @@ class EPDJMTransformer(TransformerMixin, BaseEstimator):
         float64 value, so the smallest singular directions carry rounding
         noise. ``"float64"`` is exact to that level and about twice as slow
         on CPU. Outputs are float32 either way.
+    append_log_n_parameters : bool, default=False
+        Append one last column to :meth:`transform`'s output: the natural log of
+        each network's parameter count (read by
+        ``ContrastiveEmbedder(log_n_parameters=True)`` and
+        ``SpectralFeatures(log_n_parameters=True)``).
     num_classes : int, default=10
         Number of logits of the networks built from ``space``.
     device : str, default="auto"
@@ -152,6 +157,7 @@ class EPDJMTransformer(TransformerMixin, BaseEstimator):
         "normalize": ["boolean"],
         "flip_signs": ["boolean"],
         "precision": [StrOptions({"float32", "float64"})],
+        "append_log_n_parameters": ["boolean"],
         "num_classes": [Interval(numbers.Integral, 1, None, closed="left")],
         "device": [str, None],
         "n_jobs": [numbers.Integral, None],
@@ -161,8 +167,8 @@ class EPDJMTransformer(TransformerMixin, BaseEstimator):
 
     def __init__(self, *, space=None, n_inits=4, n_probe=None, probe_size=None,
                  probe_images="natural", n_components=128, normalize=False, flip_signs=True,
-                 precision="float32", num_classes=10, device="auto", n_jobs=None, verbose=0,
-                 random_state=None):
+                 precision="float32", append_log_n_parameters=False, num_classes=10,
+                 device="auto", n_jobs=None, verbose=0, random_state=None):
         self.space = space
         self.n_inits = n_inits
         self.n_probe = n_probe
@@ -172,6 +178,7 @@ class EPDJMTransformer(TransformerMixin, BaseEstimator):
         self.normalize = normalize
         self.flip_signs = flip_signs
         self.precision = precision
+        self.append_log_n_parameters = append_log_n_parameters
         self.num_classes = num_classes
         self.device = device
         self.n_jobs = n_jobs
@@ -326,9 +333,11 @@ class EPDJMTransformer(TransformerMixin, BaseEstimator):
         X_new : ndarray of shape (n_archs, n_inits * n_probe * n_components), float32
             Row ``i`` reshaped to :attr:`feature_shape_` is architecture ``i``'s
             EPDJMs, one ``(n_probe, n_components)`` matrix per initialisation.
+            With ``append_log_n_parameters``, one more column: the log parameter count.
         """
-        epdjm = self.compute(X).epdjm
-        return epdjm.reshape(epdjm.shape[0], -1)
+        out = self.compute(X)
+        return flatten_features(out.epdjm, out.n_parameters if self.append_log_n_parameters
+                                else None)
 
     def _iter_results(self, factories, *, chunk_size=None):
         """Compute factories in order, in parallel chunks, updating the progress bar."""
@@ -356,11 +365,11 @@ class EPDJMTransformer(TransformerMixin, BaseEstimator):
         """Names ``epdjm_i{init}_p{probe}_c{component}`` in output order."""
         check_is_fitted(self)
         n_inits, n_probe, k = self.feature_shape_
-        return np.array(
-            [f"epdjm_i{i}_p{p}_c{c}" for i in range(n_inits) for p in range(n_probe)
-             for c in range(k)],
-            dtype=object,
-        )
+        names = [f"epdjm_i{i}_p{p}_c{c}" for i in range(n_inits) for p in range(n_probe)
+                 for c in range(k)]
+        if self.append_log_n_parameters:
+            names.append("log_n_parameters")
+        return np.array(names, dtype=object)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -369,6 +378,15 @@ class EPDJMTransformer(TransformerMixin, BaseEstimator):
         tags.target_tags.required = False
         tags.transformer_tags.preserves_dtype = ["float32"]
         return tags
+
+
+def flatten_features(epdjm, n_parameters=None):
+    """2-D features from 4-D EPDJMs, with the log parameter counts as a last column if given."""
+    flat = epdjm.reshape(epdjm.shape[0], -1)
+    if n_parameters is None:
+        return flat
+    log_params = np.log(np.asarray(n_parameters, dtype=np.float64)).astype(np.float32)
+    return np.concatenate([flat, log_params[:, None]], axis=1)
 
 
 def _is_module_instance(obj) -> bool:

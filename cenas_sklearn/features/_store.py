@@ -14,7 +14,7 @@ from sklearn.base import clone
 from .._device import resolve_device
 from .._version import __version__
 from ..spaces import NATSSizeSpace, NB201Space, SearchSpace
-from ._epdjm import EPDJMTransformer, _warn_zero
+from ._epdjm import EPDJMTransformer, _warn_zero, flatten_features
 
 _FORMAT = "cenas-epdjm-store"
 _FORMAT_VERSION = 1
@@ -23,6 +23,7 @@ _ARRAYS = ("epdjm", "singular_values", "n_parameters")
 # Parameters that change the numbers; the others (device, n_jobs, verbose) may differ on resume.
 _IDENTITY_PARAMS = ("space", "n_inits", "n_probe", "probe_size", "probe_images", "n_components",
                     "normalize", "flip_signs", "precision", "num_classes")
+# The store keeps parameter counts apart (see ``features(append_log_n_parameters=True)``).
 
 
 class EPDJMStore:
@@ -46,6 +47,16 @@ class EPDJMStore:
     ----------
     path : str or path-like
         Folder of an existing store.
+
+    Attributes
+    ----------
+    path : pathlib.Path
+        Folder of the store.
+    archs : list of str
+        The architectures, as ``"space:architecture"`` keys (e.g. ``"sss:8:8:8:8:8"``),
+        in row order.
+    manifest : dict
+        The parsed ``manifest.json``.
 
     Examples
     --------
@@ -174,6 +185,7 @@ class EPDJMStore:
 
     @property
     def n_chunks(self) -> int:
+        """Number of chunks the architectures are computed in."""
         return -(-len(self) // self.manifest["chunk_size"])
 
     def _chunk_bounds(self, chunk):
@@ -187,6 +199,7 @@ class EPDJMStore:
 
     @property
     def is_complete(self) -> bool:
+        """Whether every chunk is finished."""
         return len(self.manifest["done"]) == self.n_chunks
 
     def transformer(self) -> EPDJMTransformer:
@@ -273,10 +286,16 @@ class EPDJMStore:
         """EPDJMs, shape (n_archs, n_inits, n_probe, n_components), memory-mapped by default."""
         return self._array("epdjm", mmap_mode, allow_incomplete)
 
-    def features(self, *, mmap_mode="r", allow_incomplete=False):
-        """EPDJMs flattened as :meth:`EPDJMTransformer.transform` returns them."""
+    def features(self, *, mmap_mode="r", allow_incomplete=False,
+                 append_log_n_parameters=False):
+        """EPDJMs flattened as :meth:`EPDJMTransformer.transform` returns them.
+
+        A memory map by default; with ``append_log_n_parameters``, an in-memory
+        array with the log parameter counts as a last column.
+        """
         arr = self.epdjm(mmap_mode=mmap_mode, allow_incomplete=allow_incomplete)
-        return arr.reshape(arr.shape[0], -1)
+        return flatten_features(arr, self.n_parameters(allow_incomplete=allow_incomplete)
+                                if append_log_n_parameters else None)
 
     def singular_values(self, *, allow_incomplete=False):
         """Singular values of each Jacobian, shape (n_archs, n_inits, min(n_probe, n_pixels))."""

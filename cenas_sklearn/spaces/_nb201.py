@@ -224,6 +224,7 @@ class NB201Space(SearchSpace):
         return out
 
     def onehot_feature_names(self):
+        """Names of the :meth:`onehot` columns, as an object array."""
         return np.array(
             [f"{j}<-{i}={op}" for j, i in _EDGES for op in NB201_OPERATIONS], dtype=object
         )

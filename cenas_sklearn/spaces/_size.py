@@ -110,6 +110,7 @@ class NATSSizeSpace(SearchSpace):
         return out
 
     def onehot_feature_names(self):
+        """Names of the :meth:`onehot` columns, as an object array."""
         return np.array(
             [f"layer{i}={c}" for i in range(_N_LAYERS) for c in NATS_SIZE_CHANNELS], dtype=object
         )
