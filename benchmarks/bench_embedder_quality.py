@@ -1,0 +1,150 @@
+"""Quality of the contrastive embedding on real NAS-Bench-201 data, against the baselines.
+
+Reads the EPDJMs of NB201 architectures from a store made by ``cenas epdjm`` (the first
+``--n-archs`` architectures of the store: the NB201 index order is itself a random shuffle)
+and the accuracy tables of ``../shared/data/nb201-lighton`` (or ``$CENAS_SHARED_DATA``).
+For each split seed, in one run:
+
+- the embedder is trained on 80% of the architectures; identification accuracy across
+  initialisations is measured on the 20% it never saw (chance: 1 / n_held_out);
+- the effective rank of the embeddings (exp of the entropy of the normalised singular values);
+- 500 labelled architectures, a regressor (random forest; GP) on each feature set, Spearman's
+  rho on all the others, CIFAR-10 and CIFAR-100: one-hot operations (30), spectral features
+  (log singular values + log parameter count), the embedding, the embedding + log parameter count.
+
+    python benchmarks/bench_embedder_quality.py --store nb201-epdjm --n-archs 3000
+    python benchmarks/bench_embedder_quality.py --store nb201-epdjm --param max_iter=300
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from scipy.stats import spearmanr
+from sklearn.ensemble import RandomForestRegressor
+from sklearn.gaussian_process import GaussianProcessRegressor
+from sklearn.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from cenas_sklearn.embedding import ContrastiveEmbedder, identification_accuracy
+from cenas_sklearn.features import EPDJMStore, SpectralFeatures
+from cenas_sklearn.spaces import NB201Space
+
+
+def shared_data() -> Path:
+    env = os.environ.get("CENAS_SHARED_DATA")
+    return Path(env) if env else Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def effective_rank(emb) -> float:
+    s = np.linalg.svd(emb - emb.mean(axis=0), compute_uv=False)
+    p = s / s.sum()
+    p = p[p > 0]
+    return float(np.exp(-(p * np.log(p)).sum()))
+
+
+def regressors(seed):
+    kernel = ConstantKernel() * Matern(nu=2.5) + WhiteKernel()
+    return {
+        "rf": lambda: RandomForestRegressor(n_estimators=200, random_state=seed, n_jobs=1),
+        "gp": lambda: make_pipeline(StandardScaler(), GaussianProcessRegressor(
+            kernel, normalize_y=True, random_state=seed)),
+    }
+
+
+def parse_param(text):
+    key, _, value = text.partition("=")
+    try:
+        return key, ast.literal_eval(value)
+    except (ValueError, SyntaxError):
+        return key, value
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--store", type=Path, required=True, help="an NB201 EPDJM store")
+    parser.add_argument("--n-archs", type=int, default=3000)
+    parser.add_argument("--n-labels", type=int, default=500)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument("--param", action="append", default=[], type=parse_param,
+                        help="ContrastiveEmbedder parameter, e.g. --param max_iter=200")
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args(argv)
+
+    store = EPDJMStore(args.store)
+    n = min(args.n_archs, store.n_done)
+    if store.n_done < len(store) and n == store.n_done:
+        print(f"note: the store is incomplete; using its {n} finished architectures")
+    X = np.asarray(store.epdjm(allow_incomplete=True)[:n])
+    log_params = np.log(store.n_parameters(allow_incomplete=True)[:n].astype(np.float64))
+    keys = [k.split(":", 1)[1] for k in store.archs[:n]]
+    space = NB201Space()
+    idx = space.indices(keys)
+    data = shared_data() / "nb201-lighton"
+    accs = {name: np.load(data / f"{name}_test_accs.npy")[idx] for name in ("cifar10", "cifar100")}
+    X2 = np.concatenate([X.reshape(n, -1), log_params[:, None]], axis=1)
+    params = dict(args.param)
+    print(f"{n} architectures, EPDJM sets {X.shape[1:]}, embedder params {params}", flush=True)
+
+    results = []
+    for seed in args.seeds:
+        rng = np.random.RandomState(seed)
+        perm = rng.permutation(n)
+        train, held_out = perm[: int(0.8 * n)], perm[int(0.8 * n):]
+        emb = ContrastiveEmbedder(feature_shape=X.shape[1:], log_n_parameters=True,
+                                  random_state=seed, **params)
+        start = time.perf_counter()
+        emb.fit(X2[train])
+        fit_s = time.perf_counter() - start
+        inits = emb.transform_inits(X2)
+        embedding = inits.mean(axis=1)
+        row = {
+            "seed": seed, "fit_s": fit_s, "epochs": emb.n_iter_,
+            "identification_held_out": identification_accuracy(inits[held_out]),
+            "identification_train": identification_accuracy(inits[train[: len(held_out)]]),
+            "chance": 1 / len(held_out),
+            "effective_rank": effective_rank(embedding),
+        }
+        spectral = SpectralFeatures(feature_shape=X.shape[1:], log_n_parameters=True) \
+            .fit_transform(X2)
+        features = {
+            "onehot": space.onehot(keys),
+            "spectral": spectral,
+            "embedding": embedding,
+            "embedding+logp": np.c_[embedding, log_params],
+        }
+        labelled = rng.permutation(n)[: args.n_labels]
+        rest = np.setdiff1d(np.arange(n), labelled)
+        for reg_name, make in regressors(seed).items():
+            for feat_name, F in features.items():
+                for dataset, y in accs.items():
+                    pred = make().fit(F[labelled], y[labelled]).predict(F[rest])
+                    row[f"{reg_name}/{feat_name}/{dataset}"] = spearmanr(pred, y[rest]).statistic
+        results.append(row)
+        print(f"seed {seed}: fit {fit_s:.0f} s ({emb.n_iter_} epochs), identification held-out "
+              f"{row['identification_held_out']:.3f} (train {row['identification_train']:.3f}, "
+              f"chance {row['chance']:.4f}), effective rank {row['effective_rank']:.1f}",
+              flush=True)
+
+    print(f"\nSpearman's rho, {args.n_labels} labels, median over seeds {args.seeds}:")
+    print(f"{'regressor':<4} {'features':<16} {'cifar10':>8} {'cifar100':>8}")
+    for reg_name in ("rf", "gp"):
+        for feat_name in ("onehot", "spectral", "embedding", "embedding+logp"):
+            vals = [np.median([r[f"{reg_name}/{feat_name}/{d}"] for r in results])
+                    for d in ("cifar10", "cifar100")]
+            print(f"{reg_name:<4} {feat_name:<16} {vals[0]:>8.3f} {vals[1]:>8.3f}")
+    if args.json:
+        args.json.write_text(json.dumps({"params": params, "n_archs": n, "results": results},
+                                        indent=1, default=float))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
