@@ -16,20 +16,6 @@ EXAMPLES = sorted((REPO_ROOT / "examples").glob("plot_*.py"))
 DOCS_MODULES = ("sphinx", "numpydoc", "sphinx_gallery")
 
 
-@pytest.fixture
-def _single_torch_thread():
-    """One intra-op torch thread while an example runs, as in test_epdjm.py.
-
-    The examples' networks are tiny: on a busy 2-core machine two threads spin on each
-    other for many times longer than one thread computes.
-    """
-    torch = pytest.importorskip("torch")
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def test_examples_are_found():
     assert EXAMPLES, f"no examples/plot_*.py under {REPO_ROOT}"
 
@@ -37,7 +23,6 @@ def test_examples_are_found():
 # Deprecated APIs called by the examples' own code (module "__main__") are errors.
 @pytest.mark.filterwarnings("error::DeprecationWarning:__main__")
 @pytest.mark.filterwarnings("error::FutureWarning:__main__")
-@pytest.mark.usefixtures("_single_torch_thread")
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda path: path.name)
 def test_example_runs(path, tmp_path, monkeypatch):
     matplotlib = pytest.importorskip("matplotlib", reason="the examples need the [plot] extra")

@@ -25,20 +25,6 @@ MIXED = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|none~1
 TINY = {"n_inits": 2, "n_probe": 8, "probe_size": 8, "n_components": 4, "random_state": 0}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _single_torch_thread():
-    """One intra-op thread, as in joblib's and dask's workers here.
-
-    The Jacobians' last bits depend on the thread count, so bitwise comparisons with
-    workers need the same count; and two threads on a busy 2-core machine spin for
-    up to 100x longer than one.
-    """
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(scope="module")
 def small_nb201():
     return NB201Space(C=4, N=1)
@@ -176,7 +162,7 @@ def test_same_random_state_is_bitwise_reproducible(epdjm, small_nb201):
 def test_n_jobs_does_not_change_the_features(epdjm):
     archs = [0, 9930, 3731, 15624, 100]
     serial = epdjm.transform(archs)
-    # One thread per worker, as in the parent (see _single_torch_thread).
+    # One thread per worker, as in the parent (see tests/conftest.py).
     with joblib.parallel_config(backend="loky", inner_max_num_threads=1):
         parallel = clone(epdjm).set_params(n_jobs=2).fit().transform(archs)
     assert np.array_equal(serial, parallel)

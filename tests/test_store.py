@@ -22,15 +22,6 @@ TINY = {"n_inits": 2, "n_probe": 8, "probe_size": 8, "n_components": 4, "random_
 ARCHS = [0, 9930, 3731, 15624, 100]  # 3 chunks of 2, 2 and 1 with chunk_size=2
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _single_torch_thread():
-    """One intra-op thread: the subprocess below uses one too, for bitwise comparisons."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(scope="module")
 def small_nb201():
     return NB201Space(C=4, N=1)
