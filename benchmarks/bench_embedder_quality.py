@@ -6,7 +6,8 @@ and the accuracy tables of ``../shared/data/nb201-lighton`` (or ``$CENAS_SHARED_
 For each split seed, in one run:
 
 - the embedder is trained on 80% of the architectures; identification accuracy across
-  initialisations is measured on the 20% it never saw (chance: 1 / n_held_out);
+  initialisations is measured on the 20% it never saw (chance: 1 / n_held_out), and among
+  random pools of ``--pool`` of them (chance: 1 / pool);
 - the effective rank of the embeddings (exp of the entropy of the normalised singular values);
 - 500 labelled architectures, a regressor (random forest; GP) on each feature set, Spearman's
   rho on all the others, CIFAR-10 and CIFAR-100: one-hot operations (30), spectral features
@@ -76,6 +77,9 @@ def main(argv=None):
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--param", action="append", default=[], type=parse_param,
                         help="ContrastiveEmbedder parameter, e.g. --param max_iter=200")
+    parser.add_argument("--pool", type=int, default=200,
+                        help="also report identification among random pools of this many "
+                             "held-out architectures (mean over 20 pools)")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
 
@@ -111,6 +115,9 @@ def main(argv=None):
             "identification_held_out": identification_accuracy(inits[held_out]),
             "identification_train": identification_accuracy(inits[train[: len(held_out)]]),
             "chance": 1 / len(held_out),
+            f"identification_pool{args.pool}": float(np.mean([
+                identification_accuracy(inits[rng.choice(held_out, args.pool, replace=False)])
+                for _ in range(20)])),
             "effective_rank": effective_rank(embedding),
         }
         spectral = SpectralFeatures(feature_shape=X.shape[1:], log_n_parameters=True) \
@@ -131,7 +138,9 @@ def main(argv=None):
         results.append(row)
         print(f"seed {seed}: fit {fit_s:.0f} s ({emb.n_iter_} epochs), identification held-out "
               f"{row['identification_held_out']:.3f} (train {row['identification_train']:.3f}, "
-              f"chance {row['chance']:.4f}), effective rank {row['effective_rank']:.1f}",
+              f"chance {row['chance']:.4f}); among {args.pool}: "
+              f"{row[f'identification_pool{args.pool}']:.3f}; effective rank "
+              f"{row['effective_rank']:.1f}",
               flush=True)
 
     print(f"\nSpearman's rho, {args.n_labels} labels, median over seeds {args.seeds}:")

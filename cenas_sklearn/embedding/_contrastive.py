@@ -73,6 +73,10 @@ class ContrastiveEmbedder(TransformerMixin, BaseEstimator):
         Output size of the projection head, on which the loss is computed.
     temperature : float, default=0.1
         NT-Xent temperature.
+    row_subsample : float, default=1.0
+        Fraction of each set's rows (probes) kept, at random, in each training
+        view: an augmentation against memorising the training architectures.
+        Embeddings are always computed from all rows.
     max_iter : int, default=100
         Epochs.
     batch_size : int, default=256
@@ -140,6 +144,7 @@ class ContrastiveEmbedder(TransformerMixin, BaseEstimator):
         "embedding_dim": [Interval(numbers.Integral, 1, None, closed="left")],
         "projection_dim": [Interval(numbers.Integral, 1, None, closed="left")],
         "temperature": [Interval(numbers.Real, 0, None, closed="neither")],
+        "row_subsample": [Interval(numbers.Real, 0, 1, closed="right")],
         "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
         "batch_size": [Interval(numbers.Integral, 2, None, closed="left")],
         "learning_rate_init": [Interval(numbers.Real, 0, None, closed="neither")],
@@ -156,7 +161,8 @@ class ContrastiveEmbedder(TransformerMixin, BaseEstimator):
 
     def __init__(self, *, feature_shape=None, representation="gram", spectrum=True,
                  log_n_parameters=False, hidden_layer_size=256, n_layers=4, embedding_dim=256,
-                 projection_dim=128, temperature=0.1, max_iter=100, batch_size=256,
+                 projection_dim=128, temperature=0.1, row_subsample=1.0, max_iter=100,
+                 batch_size=256,
                  learning_rate_init=1e-3, learning_rate_decay=1.0, weight_decay=0.0,
                  validation_fraction=0.1, early_stopping=False, n_iter_no_change=10, tol=1e-4,
                  device="auto", verbose=0, random_state=None):
@@ -169,6 +175,7 @@ class ContrastiveEmbedder(TransformerMixin, BaseEstimator):
         self.embedding_dim = embedding_dim
         self.projection_dim = projection_dim
         self.temperature = temperature
+        self.row_subsample = row_subsample
         self.max_iter = max_iter
         self.batch_size = batch_size
         self.learning_rate_init = learning_rate_init
@@ -296,7 +303,8 @@ class ContrastiveEmbedder(TransformerMixin, BaseEstimator):
                 device=self.device_,
                 verbose=self.verbose,
             )
-            self.net_.fit(PairDataset(rows, extra), None)
+            n_rows = max(1, round(self.row_subsample * rows.shape[2]))
+            self.net_.fit(PairDataset(rows, extra, n_rows), None)
         self.history_ = self.net_.history
         self.loss_curve_ = history_curve(self.history_, "train_loss")
         self.validation_loss_curve_ = history_curve(self.history_, "valid_loss")

@@ -16,12 +16,16 @@ class PairDataset(Dataset):
     ----------
     rows : ndarray of shape (n_archs, n_inits, n_rows, n_features)
     extra : ndarray of shape (n_archs, n_inits, n_extra)
+    n_rows : int, default=None
+        Rows kept per view, drawn at random without replacement (an augmentation:
+        the set's mean is estimated from a random subset); all rows when None.
     """
 
-    def __init__(self, rows, extra):
+    def __init__(self, rows, extra, n_rows=None):
         self.rows = torch.from_numpy(rows)
         self.extra = torch.from_numpy(extra)
         self.n_inits = rows.shape[1]
+        self.n_rows = None if n_rows is None or n_rows >= rows.shape[2] else int(n_rows)
 
     def __len__(self):
         return len(self.rows)
@@ -30,7 +34,11 @@ class PairDataset(Dataset):
         a = int(torch.randint(self.n_inits, ()))
         b = (a + int(torch.randint(1, self.n_inits, ()))) % self.n_inits
         pair = [a, b]
-        return {"rows": self.rows[i, pair], "extra": self.extra[i, pair]}, 0
+        rows = self.rows[i, pair]
+        if self.n_rows is not None:
+            keep = torch.stack([torch.randperm(rows.shape[1])[: self.n_rows] for _ in pair])
+            rows = torch.gather(rows, 1, keep[..., None].expand(-1, -1, rows.shape[2]))
+        return {"rows": rows, "extra": self.extra[i, pair]}, 0
 
 
 def history_curve(history, key) -> list[float]:
