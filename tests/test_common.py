@@ -29,6 +29,7 @@ _TINY = {
     "ContrastiveEmbedder": dict(feature_shape=(-1, 1, 1), hidden_layer_size=8, embedding_dim=4,
                                 projection_dim=4, max_iter=2, batch_size=16, random_state=0),
     "SpectralFeatures": dict(feature_shape=(1, 1, -1)),
+    "BayesianArchitectureSearch": dict(n_iter=12, n_initial_points=4, random_state=0),
 }
 
 # {estimator class name: {check name: reason}}

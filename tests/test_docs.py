@@ -42,7 +42,7 @@ def test_example_runs(path, tmp_path, monkeypatch):
     assert n_figures >= 1, f"{path.name} is a plot_ example but drew no figure"
 
 
-@pytest.mark.parametrize("package", ["spaces", "features", "embedding", "benchmarks"])
+@pytest.mark.parametrize("package", ["spaces", "features", "embedding", "search", "benchmarks"])
 def test_api_reference_lists_every_public_name(package):
     """docs/api.rst lists each subpackage's ``__all__`` by hand: catch the drift."""
     import importlib
