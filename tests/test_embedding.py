@@ -24,6 +24,7 @@ from cenas_sklearn.spaces import NB201Space
 SHAPE = (32, 3, 8, 4)  # (n_archs, n_inits, n_probe, n_components)
 # device="cpu": CUDA training is not bitwise reproducible, and the tests compare bitwise.
 TINY = {"hidden_layer_size": 16, "embedding_dim": 8, "projection_dim": 8, "max_iter": 3,
+        "row_subsample": 1.0,
         "batch_size": 16, "learning_rate_init": 1e-2, "device": "cpu", "random_state": 0}
 
 
@@ -522,3 +523,18 @@ def test_verbose_zero_is_silent(sets, capsys):
     est.transform(sets)
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err == ""
+
+
+def test_row_subsample_draws_distinct_rows_per_view():
+    from cenas_sklearn.embedding._training import PairDataset
+
+    rows = np.arange(2 * 3 * 8 * 2, dtype=np.float32).reshape(2, 3, 8, 2)
+    extra = np.zeros((2, 3, 0), dtype=np.float32)
+    item, _ = PairDataset(rows, extra, n_rows=3)[1]
+    assert item["rows"].shape == (2, 3, 2)
+    for view in item["rows"].numpy():
+        # every kept row is a row of architecture 1, and no row is drawn twice
+        flat = {tuple(r) for r in rows[1].reshape(-1, 2)}
+        assert all(tuple(r) in flat for r in view) and len({tuple(r) for r in view}) == 3
+    full, _ = PairDataset(rows, extra)[0]
+    assert full["rows"].shape == (2, 8, 2)
