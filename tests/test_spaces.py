@@ -302,3 +302,16 @@ def test_get_and_infer_space():
     assert isinstance(infer_space("8:8:8:8:8"), NATSSizeSpace)
     with pytest.raises(ValueError, match="cannot tell"):
         infer_space("resnet18")
+
+
+def test_fast_average_pooling_equals_torch_pooling():
+    from cenas_sklearn.spaces._ops import AvgPool3x3
+
+    torch.manual_seed(0)
+    x = torch.randn(3, 5, 7, 6, dtype=torch.float64, requires_grad=True)
+    ref = nn.AvgPool2d(3, stride=1, padding=1, count_include_pad=False)(x)
+    out = AvgPool3x3()(x)
+    torch.testing.assert_close(out, ref, rtol=1e-12, atol=1e-12)
+    g_ref, = torch.autograd.grad((ref ** 2).sum(), x)
+    g_out, = torch.autograd.grad((out ** 2).sum(), x)
+    torch.testing.assert_close(g_out, g_ref, rtol=1e-12, atol=1e-12)

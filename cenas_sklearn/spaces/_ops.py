@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 
 class ReLUConvBN(nn.Module):
@@ -30,13 +31,33 @@ class ReLUConvBN(nn.Module):
         return self.op(x)
 
 
+class AvgPool3x3(nn.Module):
+    """3x3 average pooling, stride 1, padding 1, padded pixels not counted.
+
+    The same function as ``nn.AvgPool2d(3, 1, 1, count_include_pad=False)``, computed
+    as a depthwise box-filter convolution divided by the count of real pixels: on CPU
+    the forward and backward passes run about twice as fast as PyTorch's pooling
+    kernel, which dominated the cost of NB201 networks with pooling edges.
+    """
+
+    def forward(self, x):
+        channels, (height, width) = x.shape[1], x.shape[2:]
+        box = x.new_ones(channels, 1, 3, 3)
+        sums = F.conv2d(x, box, padding=1, groups=channels)
+        counts = F.conv2d(x.new_ones(1, 1, height, width), box[:1], padding=1)
+        return sums / counts
+
+
 class Pooling(nn.Module):
     """3x3 average pooling, preceded by a 1x1 ReLU-Conv-BN when the width changes."""
 
     def __init__(self, c_in, c_out, stride):
         super().__init__()
         self.preprocess = None if c_in == c_out else ReLUConvBN(c_in, c_out, 1, 1, 0)
-        self.op = nn.AvgPool2d(3, stride=stride, padding=1, count_include_pad=False)
+        if stride == 1:
+            self.op = AvgPool3x3()
+        else:
+            self.op = nn.AvgPool2d(3, stride=stride, padding=1, count_include_pad=False)
 
     def forward(self, x):
         if self.preprocess is not None:
