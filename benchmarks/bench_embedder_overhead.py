@@ -34,8 +34,9 @@ def plain_loop(est, X, epochs):
         est.embedding_dim, est.projection_dim)
     optimizer = torch.optim.Adam(module.parameters(), lr=est.learning_rate_init)
     loss_fn = NTXentLoss(est.temperature)
-    loader = torch.utils.data.DataLoader(PairDataset(rows, extra), batch_size=est.batch_size,
-                                         shuffle=True)
+    n_rows = max(1, round(est.row_subsample * rows.shape[2]))
+    loader = torch.utils.data.DataLoader(PairDataset(rows, extra, n_rows),
+                                         batch_size=est.batch_size, shuffle=True)
     start = time.perf_counter()
     for _ in range(epochs):
         module.train()
