@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+import warnings
 
 _USER_ERRORS = (ValueError, TypeError, KeyError, FileNotFoundError, NotADirectoryError,
                 PermissionError, IndexError)
@@ -60,7 +61,7 @@ def _transformer(args, space):
 
 
 def _cmd_epdjm(args):
-    from .features import EPDJMStore
+    from .features import EPDJMStore, ZeroJacobianWarning
     from .spaces import get_space
 
     space = get_space(args.space)
@@ -77,10 +78,16 @@ def _cmd_epdjm(args):
     if resumed:
         print(f"resuming {store.path}: {resumed}/{len(store)} architectures already done")
     start = time.perf_counter()
-    store.compute(n_jobs=args.n_jobs, device=args.device, verbose=0 if args.quiet else 1)
+    with warnings.catch_warnings():  # one summary line instead of a warning per chunk
+        warnings.simplefilter("ignore", ZeroJacobianWarning)
+        store.compute(n_jobs=args.n_jobs, device=args.device, verbose=0 if args.quiet else 1)
     elapsed = time.perf_counter() - start
+    n_zero = int((~store.singular_values().any(axis=(1, 2))).sum())
     print(f"{store.path}: {len(store)} architectures, features {store.features().shape}, "
           f"{len(store) - resumed} computed in {elapsed:.1f} s")
+    if n_zero:
+        print(f"{n_zero} architectures have an identically zero data Jacobian (their logits do "
+              "not depend on the input); their features are zeros")
     return 0
 
 
