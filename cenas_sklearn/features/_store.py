@@ -23,7 +23,6 @@ _ARRAYS = ("epdjm", "singular_values", "n_parameters")
 # Parameters that change the numbers; the others (device, n_jobs, verbose) may differ on resume.
 _IDENTITY_PARAMS = ("space", "n_inits", "n_probe", "probe_size", "probe_images", "n_components",
                     "normalize", "flip_signs", "precision", "num_classes")
-# The store keeps parameter counts apart (see ``features(append_log_n_parameters=True)``).
 
 
 class EPDJMStore:
