@@ -37,7 +37,7 @@ LIGHTON_LAYOUTS = {
 
 def _is_single(archs) -> bool:
     """One architecture (a string, an index, or anything else not iterable) or several."""
-    return isinstance(archs, str) or not isinstance(archs, Iterable)
+    return isinstance(archs, str | bytes) or not isinstance(archs, Iterable)
 
 
 class TabularBenchmark:

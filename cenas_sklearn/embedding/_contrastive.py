@@ -201,8 +201,11 @@ class ContrastiveEmbedder(TransformerMixin, BaseEstimator):
         X = validate_data(self, X, reset=reset, allow_nd=True, dtype=[np.float32, np.float64],
                           ensure_min_features=1)
         check_feature_shape(self.feature_shape)
-        sets, log_params = to_sets(X.astype(np.float32, copy=False), self.feature_shape,
-                                   self.log_n_parameters)
+        with np.errstate(over="ignore"):  # overflow is reported just below
+            X = X.astype(np.float32, copy=False)
+        if not np.isfinite(X).all():
+            raise ValueError("X has values too large for float32 (beyond about 3.4e38)")
+        sets, log_params = to_sets(X, self.feature_shape, self.log_n_parameters)
         if not reset and sets.shape[2:] != self.set_shape_[1:]:
             raise ValueError(
                 f"X holds sets of shape {sets.shape[2:]}, the embedder was fitted on "

@@ -247,7 +247,11 @@ class EPDJMTransformer(TransformerMixin, BaseEstimator):
                 f"probe_size={self.probe_size} contradicts probe_images of "
                 f"{probes.shape[2]}x{probes.shape[3]} pixels; leave probe_size=None"
             )
-        return np.ascontiguousarray(probes, dtype=np.float32)
+        with np.errstate(over="ignore"):  # overflow is reported just below
+            probes = np.ascontiguousarray(probes, dtype=np.float32)
+        if not np.isfinite(probes).all():
+            raise ValueError("probe_images has values too large for float32 (beyond ~3.4e38)")
+        return probes
 
     # ------------------------------------------------------------------ architectures
     def _architectures(self, X):

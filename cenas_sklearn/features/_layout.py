@@ -35,6 +35,7 @@ def to_sets(X, feature_shape, log_n_parameters):
                 "log_n_parameters=True reads the log parameter count from the last column of "
                 "2-D X; a 4-D X has no such column"
             )
+        _check_no_empty_axis(X)
         return X, None
     if X.ndim == 3:
         X = X.reshape(X.shape[0], -1)
@@ -58,4 +59,14 @@ def to_sets(X, feature_shape, log_n_parameters):
             f"X has {X.shape[1] + bool(log_n_parameters)} columns, which feature_shape="
             f"{tuple(feature_shape)}{extra} cannot describe"
         )
-    return X.reshape(X.shape[0], *shape), log_params
+    sets = X.reshape(X.shape[0], *shape)
+    _check_no_empty_axis(sets)
+    return sets, log_params
+
+
+def _check_no_empty_axis(sets):
+    if 0 in sets.shape[1:]:
+        raise ValueError(
+            "X holds EPDJM sets of shape (n_inits, n_probe, n_components) = "
+            f"{sets.shape[1:]}: every axis needs at least one entry"
+        )

@@ -143,7 +143,7 @@ class NB201Space(SearchSpace):
             edges = {}
             for token in node[1:-1].split("|"):
                 op, sep, src = token.partition("~")
-                if not sep or not src.isdigit():
+                if not sep or not (src.isascii() and src.isdigit()):
                     raise ValueError(
                         f"edge {token!r} of node {j} must read 'operation~source' "
                         f"in {arch!r}"

@@ -69,7 +69,7 @@ class NATSSizeSpace(SearchSpace):
             )
         widths = []
         for layer, part in enumerate(parts):
-            if not part.strip().isdigit():
+            if not (part.strip().isascii() and part.strip().isdigit()):
                 raise ValueError(f"width of layer {layer} is not an integer: {part!r} in {arch!r}")
             width = int(part)
             if width not in NATS_SIZE_CHANNELS:
