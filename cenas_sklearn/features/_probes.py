@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import numbers
 from functools import lru_cache
 
 import numpy as np
 from sklearn.utils import check_random_state
+
+from ..spaces._base import check_int
 
 #: Per-channel mean and standard deviation of CIFAR-10, used to normalise the probes.
 CIFAR10_MEAN = (0.4914, 0.4822, 0.4465)
@@ -47,8 +48,8 @@ def natural_probe_images(n_probe: int = 256, size: int = 32, *, random_state=0) 
     >>> natural_probe_images(8, 16).shape
     (8, 3, 16, 16)
     """
-    n_probe = _check_positive_int(n_probe, "n_probe")
-    size = _check_positive_int(size, "size")
+    n_probe = check_int(n_probe, "n_probe")
+    size = check_int(size, "size")
     photos = _sample_photographs()
     crop = 2 * size
     if crop > min(min(p.shape[:2]) for p in photos):
@@ -71,15 +72,8 @@ def natural_probe_images(n_probe: int = 256, size: int = 32, *, random_state=0) 
 
 def gaussian_probe_images(n_probe: int = 256, size: int = 32, *, random_state=0) -> np.ndarray:
     """Standard normal probes of shape ``(n_probe, 3, size, size)`` (float32)."""
-    n_probe = _check_positive_int(n_probe, "n_probe")
-    size = _check_positive_int(size, "size")
+    n_probe = check_int(n_probe, "n_probe")
+    size = check_int(size, "size")
     rng = check_random_state(random_state)
     return rng.standard_normal((n_probe, 3, size, size)).astype(np.float32)
 
-
-def _check_positive_int(value, name):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
-    if value < 1:
-        raise ValueError(f"{name} must be >= 1, got {value}")
-    return int(value)

@@ -148,10 +148,7 @@ class SearchSpace(ABC, Sequence):
         -------
         indices : ndarray of shape (n_samples,)
         """
-        if isinstance(n_samples, bool) or not isinstance(n_samples, numbers.Integral):
-            raise TypeError(f"n_samples must be an integer, got {type(n_samples).__name__}")
-        if n_samples < 0:
-            raise ValueError(f"n_samples must be >= 0, got {n_samples}")
+        n_samples = check_int(n_samples, "n_samples", minimum=0)
         pool = self.representative_indices() if unique else np.arange(len(self))
         if not replace and n_samples > len(pool):
             raise ValueError(
@@ -209,9 +206,13 @@ class SearchSpace(ABC, Sequence):
         return f"{type(self).__name__}()"
 
 
-def check_num_classes(num_classes) -> int:
-    if isinstance(num_classes, bool) or not isinstance(num_classes, numbers.Integral):
-        raise TypeError(f"num_classes must be an integer, got {type(num_classes).__name__}")
-    if num_classes < 1:
-        raise ValueError(f"num_classes must be >= 1, got {num_classes}")
-    return int(num_classes)
+def check_int(value, name: str, *, minimum: int = 1) -> int:
+    """``value`` as an ``int``; the errors name the argument.
+
+    :class:`TypeError` unless an integer (bools excluded), :class:`ValueError` below ``minimum``.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return int(value)

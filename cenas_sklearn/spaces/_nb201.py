@@ -9,7 +9,7 @@ from functools import cached_property
 
 import numpy as np
 
-from ._base import SearchSpace, check_num_classes
+from ._base import SearchSpace, check_int
 
 #: The five candidate operations, in NAS-Bench-201's order.
 NB201_OPERATIONS = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
@@ -239,7 +239,7 @@ class NB201Space(SearchSpace):
         from ._ops import CellNetwork
 
         genotype = self.parse(arch)
-        num_classes = check_num_classes(num_classes)
+        num_classes = check_int(num_classes, "num_classes")
         C, N = self.C, self.N
         channels = [C] * N + [2 * C] + [2 * C] * N + [4 * C] + [4 * C] * N
         reductions = [False] * N + [True] + [False] * N + [True] + [False] * N

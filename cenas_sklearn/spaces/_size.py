@@ -7,7 +7,7 @@ import numbers
 
 import numpy as np
 
-from ._base import SearchSpace, check_num_classes
+from ._base import SearchSpace, check_int
 from ._nb201 import NB201Space
 
 #: Candidate widths of every layer of the size space.
@@ -125,6 +125,6 @@ class NATSSizeSpace(SearchSpace):
         from ._ops import CellNetwork
 
         widths = self.parse(arch)
-        num_classes = check_num_classes(num_classes)
+        num_classes = check_int(num_classes, "num_classes")
         genotype = NB201Space().parse(NATS_SIZE_CELL)
         return CellNetwork(list(widths), list(_REDUCTIONS), genotype, num_classes)
