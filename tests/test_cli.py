@@ -5,9 +5,11 @@ import subprocess
 import sys
 import time
 
+import joblib
 import numpy as np
 import pytest
 
+from cenas_sklearn.benchmarks import fetch_nb201
 from cenas_sklearn.cli import main
 from cenas_sklearn.features import EPDJMStore
 
@@ -22,11 +24,48 @@ def test_spaces_lists_both_spaces(capsys):
     assert "1,288,506" in out and "713,674" in out
 
 
-def test_demo_runs_and_prints_a_table(capsys):
-    assert main(["demo", "--n-archs", "1"]) == 0
-    out = capsys.readouterr().out
-    assert "EPDJMs of 2 untrained networks" in out
-    assert out.count("nb201 ") == 1 and out.count("sss ") == 1
+_DEMO_TINY = ["--n-archs", "16", "--n-evaluations", "5", "--n-initial-points", "2",
+              "--embed-epochs", "3", "--quiet"]
+
+
+def test_demo_trains_candidates_and_writes_report_and_figure(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    out = tmp_path / "demo"
+    assert main(["demo", *_DEMO_TINY, "--train-epochs", "1", "--out", str(out)]) == 0
+    report = json.loads((out / "report.json").read_text())
+    assert report["format"] == "cenas_sklearn.demo.report"
+    assert report["n_architectures"] == 16 and report["n_evaluations"] == 5
+    assert set(report["methods"]) == {"BO on embeddings", "random search"}
+    for method in report["methods"].values():
+        run = method["first_seed"]
+        assert len(run["queried"]) == 5 and len(set(run["queried"])) == 5
+        accs = [v for v in run["values"] if v is not None]
+        assert accs and all(0.0 <= v <= 100.0 for v in accs)
+        assert method["mean_best"] == max(accs) == run["best_value"]
+    assert (out / "demo.png").stat().st_size > 10_000
+    assert 0.0 <= report["embedder"]["identification_accuracy"] <= 1.0
+    assert set(report["timings_s"]) == {"epdjm", "embedding", "search", "total"}
+
+
+def test_demo_replays_on_a_benchmark_table(tmp_path, shared_data):
+    out = tmp_path / "demo"
+    argv = ["demo", *_DEMO_TINY, "--benchmark", str(shared_data), "--n-seeds", "3",
+            "--dataset", "cifar100", "--out", str(out)]
+    assert main(argv) == 0
+    report = json.loads((out / "report.json").read_text())
+    assert report["seeds"] == [0, 1, 2] and "cifar100" in report["objective"]
+    bench = fetch_nb201(data_home=shared_data, download_if_missing=False)
+    for method in report["methods"].values():
+        run = method["first_seed"]
+        expected = [bench.accuracy(a, "cifar100") for a in run["queried"]]
+        np.testing.assert_allclose(run["values"], expected)
+        assert run["best_value"] == max(expected)
+
+
+def test_demo_rejects_more_evaluations_than_candidates(tmp_path, capsys):
+    argv = ["demo", "--n-archs", "3", "--n-evaluations", "4", "--out", str(tmp_path)]
+    assert main(argv) == 1
+    assert "n_evaluations=4 exceeds n_archs=3" in capsys.readouterr().err
 
 
 def test_epdjm_writes_a_store_and_resumes(tmp_path, capsys):
@@ -38,6 +77,101 @@ def test_epdjm_writes_a_store_and_resumes(tmp_path, capsys):
     assert store.is_complete and store.features().shape == (5, 2 * 8 * 4)
     assert main(argv) == 0  # the same command again: nothing left to do
     assert "5/5 architectures already done" in capsys.readouterr().out
+
+
+@pytest.fixture(scope="module")
+def two_stores(tmp_path_factory):
+    root = tmp_path_factory.mktemp("stores")
+    for space, n in (("nb201", 24), ("sss", 20)):
+        assert main(["epdjm", "--space", space, "--n-archs", str(n), "--out",
+                     str(root / f"{space}-s"), *TINY]) == 0
+    return root / "nb201-s", root / "sss-s"
+
+
+def test_embed_trains_on_several_stores_and_writes_aligned_files(two_stores, tmp_path):
+    out = tmp_path / "emb"
+    argv = ["embed", *map(str, two_stores), "--out", str(out), "--max-iter", "3",
+            "--embedding-dim", "8", "--quiet"]
+    assert main(argv) == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["n_fit"] == 44 and manifest["params"]["embedding_dim"] == 8
+    embedder = joblib.load(out / "embedder.joblib")
+    for store_path in two_stores:
+        store = EPDJMStore(store_path)
+        emb = np.load(out / f"{store_path.name}.npy", allow_pickle=False)
+        assert emb.shape == (len(store), 8) and emb.dtype == np.float32
+        assert (out / f"{store_path.name}.archs.txt").read_text().splitlines() == store.archs
+        np.testing.assert_allclose(emb, embedder.transform(np.asarray(store.epdjm())),
+                                   rtol=1e-6)
+    # --n-fit trains on a sample of each store, and still embeds every architecture
+    assert main([*argv[:-1], "--n-fit", "10", "--out", str(tmp_path / "e2"), "--quiet"]) == 0
+    manifest = json.loads((tmp_path / "e2" / "manifest.json").read_text())
+    assert manifest["n_fit"] == 20
+    assert np.load(tmp_path / "e2" / "sss-s.npy").shape == (20, 8)
+
+
+def test_embed_refuses_stores_of_different_shapes(two_stores, tmp_path, capsys):
+    other = tmp_path / "other"
+    assert main(["epdjm", "--space", "nb201", "--n-archs", "3", "--out", str(other),
+                 *TINY[:-2], "2", "--quiet"]) == 0  # n_components 2, not 4
+    assert main(["embed", str(two_stores[0]), str(other), "--out", str(tmp_path / "e")]) == 1
+    assert "different EPDJM shapes" in capsys.readouterr().err
+
+
+def test_search_and_simulate_on_the_nb201_table(two_stores, tmp_path, shared_data, capsys):
+    emb_dir = tmp_path / "emb"
+    assert main(["embed", str(two_stores[0]), "--out", str(emb_dir), "--max-iter", "2",
+                 "--embedding-dim", "8", "--quiet"]) == 0
+    emb = str(emb_dir / "nb201-s.npy")
+    common = ["--data-home", str(shared_data), "--dataset", "cifar100", "--embeddings", emb,
+              "--n-initial-points", "3"]
+    history = tmp_path / "history.json"
+    assert main(["search", *common, "--n-iter", "8", "--seed", "1", "--out", str(history),
+                 "--quiet"]) == 0
+    result = json.loads(history.read_text())
+    bench = fetch_nb201(data_home=shared_data, download_if_missing=False)
+    candidates = [key.split(":", 1)[1]
+                  for key in (emb_dir / "nb201-s.archs.txt").read_text().splitlines()]
+    values = [bench.accuracy(a, "cifar100") for a in candidates]
+    assert len(result["history"]) == 8
+    assert {h["architecture"] for h in result["history"]} <= set(candidates)
+    for h in result["history"]:
+        assert h["value"] == pytest.approx(bench.accuracy(h["architecture"], "cifar100"))
+    assert result["best_value"] == max(h["value"] for h in result["history"])
+    assert result["optimum_among_candidates"] == pytest.approx(max(values))
+
+    out = tmp_path / "sim"
+    assert main(["simulate", *common, "--methods", "bo", "random", "rea", "onehot",
+                 "--seeds", "2", "--n-queries", "12", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    for method in ("bo", "random", "rea", "onehot"):
+        curves = json.loads((out / f"cifar100_{method}.json").read_text())
+        assert curves["seeds"] == [0, 1] and curves["n_queries"] == 12
+        assert curves["optimum"] == pytest.approx(max(values))
+        assert f"{method} " in printed
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["search", "--data-home", "{tmp}"], "no nb201 benchmark table in"),
+        (["simulate", "--space", "sss", "--data-home", "{tmp}"], "no sss benchmark table"),
+        (["search", "--data-home", "{shared}", "--embeddings", "{tmp}/missing.npy"],
+         "no embeddings file"),
+        (["search", "--data-home", "{shared}", "--method", "bo"], "method bo needs --embeddings"),
+        (["search", "--data-home", "{shared}", "--embeddings", "{tmp}/wrong.npy"],
+         "needs a row per architecture of the nb201 space"),
+        (["embed", "{tmp}", "--out", "{tmp}/e"], "no EPDJM store at"),
+        (["demo", "--benchmark", "{tmp}"], "no nb201 benchmark table in"),
+    ],
+)
+def test_new_commands_user_errors_are_one_line(argv, message, tmp_path, shared_data, capsys):
+    np.save(tmp_path / "wrong.npy", np.zeros((10, 4)))
+    argv = [a.format(tmp=tmp_path, shared=shared_data) for a in argv]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("cenas: error: ") and message in err
+    assert "Traceback" not in err and err.count("\n") == 1
 
 
 @pytest.mark.parametrize(
@@ -71,7 +205,9 @@ def test_store_with_other_settings_is_not_clobbered(tmp_path, capsys):
     "argv",
     [[], ["nope"], ["epdjm"], ["epdjm", "--space", "foo", "--out", "x"],
      ["epdjm", "--space", "nb201", "--out", "x", "--n-probe", "0"],
-     ["epdjm", "--space", "nb201", "--out", "x", "--n-archs", "many"]],
+     ["epdjm", "--space", "nb201", "--out", "x", "--n-archs", "many"],
+     ["embed", "--out", "x"], ["search", "--method", "gp"], ["simulate", "--seeds", "0"],
+     ["demo", "--n-evaluations", "-1"], ["simulate", "--space", "darts"]],
 )
 def test_malformed_command_lines_exit_2(argv, capsys):
     with pytest.raises(SystemExit) as info:
@@ -80,11 +216,12 @@ def test_malformed_command_lines_exit_2(argv, capsys):
     assert "usage: cenas" in capsys.readouterr().err
 
 
-def test_help_has_examples(capsys):
+@pytest.mark.parametrize("command", ["demo", "epdjm", "embed", "search", "simulate"])
+def test_help_has_examples(command, capsys):
     with pytest.raises(SystemExit) as info:
-        main(["epdjm", "--help"])
+        main([command, "--help"])
     assert info.value.code == 0
-    assert "examples:" in capsys.readouterr().out
+    assert f"examples:\n  cenas {command}" in capsys.readouterr().out
 
 
 @pytest.mark.timeout(300)
