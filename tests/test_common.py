@@ -14,11 +14,13 @@ import pkgutil
 
 import pytest
 from sklearn.base import BaseEstimator
+from sklearn.ensemble import RandomForestRegressor
 from sklearn.utils import estimator_checks as ec
 from sklearn.utils._tags import get_tags
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import cenas_sklearn
+from cenas_sklearn.embedding import ContrastiveEmbedder
 
 # Tiny settings so that every check runs in seconds.
 _TINY = {
@@ -30,6 +32,11 @@ _TINY = {
                                 projection_dim=4, max_iter=2, batch_size=16, random_state=0),
     "SpectralFeatures": dict(feature_shape=(1, 1, -1)),
     "BayesianArchitectureSearch": dict(n_iter=12, n_initial_points=4, random_state=0),
+    "TransferRegressor": dict(
+        embedder=ContrastiveEmbedder(feature_shape=(-1, 1, 1), hidden_layer_size=8,
+                                     embedding_dim=4, projection_dim=4, max_iter=2,
+                                     batch_size=16, random_state=0),
+        regressor=RandomForestRegressor(n_estimators=10, random_state=0), random_state=0),
 }
 
 # {estimator class name: {check name: reason}}

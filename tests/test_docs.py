@@ -11,9 +11,33 @@ from pathlib import Path
 
 import pytest
 
+from ._data import shared_data_dir
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted((REPO_ROOT / "examples").glob("plot_*.py"))
 DOCS_MODULES = ("sphinx", "numpydoc", "sphinx_gallery")
+# The data-home folders of the tables that fetch_nb201 and fetch_nats_size read.
+BENCHMARK_TABLES = ("nb201-lighton", "natsss-lighton")
+
+
+def _benchmark_data_home(path):
+    """The data home for an example that fetches benchmark tables; None if it fetches none.
+
+    The tests never download: ``$CENAS_DATA`` if it holds the tables, else the shared data
+    folder (``$CENAS_SHARED_DATA`` or ``../shared/data``); the example is skipped otherwise.
+    """
+    source = path.read_text()
+    if "fetch_nb201" not in source and "fetch_nats_size" not in source:
+        return None
+    candidates = [os.environ.get("CENAS_DATA"), shared_data_dir()]
+    for home in filter(None, candidates):
+        if all((Path(home) / table).is_dir() for table in BENCHMARK_TABLES):
+            return Path(home)
+    pytest.skip(
+        f"{path.name} reads the benchmark tables, found neither in $CENAS_DATA nor in "
+        f"{shared_data_dir()}; set CENAS_DATA (or CENAS_SHARED_DATA) to a folder holding "
+        f"{' and '.join(f'{table}/' for table in BENCHMARK_TABLES)}"
+    )
 
 
 def test_examples_are_found():
@@ -29,6 +53,9 @@ def test_example_runs(path, tmp_path, monkeypatch):
     matplotlib.use("Agg", force=True)
     import matplotlib.pyplot as plt
 
+    data_home = _benchmark_data_home(path)
+    if data_home is not None:
+        monkeypatch.setenv("CENAS_DATA", str(data_home))
     monkeypatch.chdir(tmp_path)  # anything an example writes lands in a temporary folder
     monkeypatch.setattr(sys, "argv", [str(path)])
     plt.close("all")
@@ -42,7 +69,8 @@ def test_example_runs(path, tmp_path, monkeypatch):
     assert n_figures >= 1, f"{path.name} is a plot_ example but drew no figure"
 
 
-@pytest.mark.parametrize("package", ["spaces", "features", "embedding", "search", "benchmarks"])
+@pytest.mark.parametrize("package", ["spaces", "features", "embedding", "search", "benchmarks",
+                                     "transfer"])
 def test_api_reference_lists_every_public_name(package):
     """docs/api.rst lists each subpackage's ``__all__`` by hand: catch the drift."""
     import importlib

@@ -1,0 +1,499 @@
+"""TransferRegressor: one embedding for several search spaces, a regressor on the labelled ones."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.sparse import issparse
+from scipy.stats import rankdata
+from sklearn.base import BaseEstimator, RegressorMixin, TransformerMixin, _fit_context, clone
+from sklearn.metrics import r2_score
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import HasMethods, StrOptions
+from sklearn.utils._tags import get_tags
+from sklearn.utils.validation import (
+    check_array,
+    check_consistent_length,
+    check_is_fitted,
+    column_or_1d,
+    validate_data,
+)
+
+from ..spaces._resolve import infer_space
+
+_PASSTHROUGH = "passthrough"
+_OTHER = ""  # the space label of architectures given as indices or module factories
+
+
+class TransferRegressor(RegressorMixin, TransformerMixin, BaseEstimator):
+    """Predict accuracy across search spaces: embed all architectures, regress on labelled ones.
+
+    A semi-supervised meta-regressor in three steps:
+
+    1. ``features`` turns architectures into numbers (by default
+       :class:`~cenas_sklearn.features.EPDJMTransformer` when ``X`` holds
+       architecture strings, nothing when ``X`` is already numeric);
+    2. ``embedder`` learns an embedding from **all** architectures of ``X``,
+       labelled or not (by default
+       :class:`~cenas_sklearn.embedding.ContrastiveEmbedder`, whose training is
+       unsupervised);
+    3. ``regressor`` learns the target from the embeddings of the **labelled**
+       architectures only (by default a
+       :class:`~sklearn.ensemble.RandomForestRegressor`).
+
+    As in :mod:`sklearn.semi_supervised` (where unlabelled samples are marked
+    ``-1``), an architecture is unlabelled when its target is ``NaN``. So one
+    can fit on the accuracies of one search space with the architectures of
+    another, unlabelled, in the same ``X``: the embedding covers both spaces,
+    and :meth:`predict` ranks the architectures of the unlabelled one.
+
+    Every sub-estimator is cloned in :meth:`fit`; the fitted ones are
+    ``features_``, ``embedder_`` and ``regressor_``.
+
+    Parameters
+    ----------
+    features : estimator, "passthrough" or None, default=None
+        Transformer from ``X`` to numeric features, fitted on all rows.
+        ``None``: an :class:`~cenas_sklearn.features.EPDJMTransformer` with its
+        default settings when ``X`` holds architectures (strings or module
+        factories), ``"passthrough"`` when ``X`` is numeric (precomputed EPDJMs,
+        embeddings or any features, 2-D or 4-D). ``"passthrough"``: ``X`` is
+        validated as a numeric array and used as it is.
+    embedder : estimator, "passthrough" or None, default=None
+        Transformer from features to the embedding, fitted **without** ``y``
+        on all rows. ``None``: a
+        :class:`~cenas_sklearn.embedding.ContrastiveEmbedder` with its default
+        settings. ``"passthrough"``: the regressor reads the features
+        directly, which gives the baselines (e.g.
+        ``embedder=SpectralFeatures(log_n_parameters=True)`` for the spectral
+        one, or precomputed embeddings with ``features="passthrough"``). When
+        the embedder has a ``feature_shape`` parameter left to ``None`` and the
+        fitted features have a ``feature_shape_`` (an
+        :class:`~cenas_sklearn.features.EPDJMTransformer`), the clone gets
+        that layout, and ``log_n_parameters=True`` if the features append the
+        log parameter count.
+    regressor : estimator or None, default=None
+        Regressor fitted on the embeddings of the labelled rows. ``None``: a
+        :class:`~sklearn.ensemble.RandomForestRegressor` with default settings.
+    target : {"raw", "rank"}, default="raw"
+        What the regressor learns. ``"raw"``: ``y`` itself. ``"rank"``: the
+        rank of each labelled architecture among the labelled ones of its own
+        search space, as a quantile ``(rank - 0.5) / n_labelled_in_space`` in
+        ``(0, 1)`` (ties share their mean rank). Accuracies of different spaces
+        or datasets live on different scales; their ranks do not, so labels of
+        several spaces can be pooled, and :meth:`predict` then returns
+        quantiles, comparable across spaces. The space of each row is given
+        by ``spaces`` in :meth:`fit`, or else recognised from architecture
+        strings by their notation; architectures given otherwise, and all rows
+        of a numeric ``X``, then form one group.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the sub-estimators built by default (``None`` parameters): the
+        EPDJM initialisations, the embedder's training and the random forest.
+        Estimators you pass are cloned with their own ``random_state``, which
+        is left as it is (as :class:`~sklearn.pipeline.Pipeline` does): set it
+        there for reproducible results.
+
+    Attributes
+    ----------
+    features_ : estimator or "passthrough"
+        The fitted feature transformer.
+    embedder_ : estimator or "passthrough"
+        The fitted embedder (fitted on all rows of ``X``).
+    regressor_ : estimator
+        The fitted regressor (fitted on the labelled rows only).
+    n_labelled_ : int
+        Number of labelled rows (finite ``y``) in :meth:`fit`.
+    n_features_in_ : int
+        Number of features of a numeric ``X`` (or as reported by ``features_``).
+        Only defined when ``X`` was numeric.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of the features of ``X``, when they are all strings (a pandas
+        DataFrame). Only defined in that case.
+
+    See Also
+    --------
+    cenas_sklearn.features.EPDJMTransformer : the default features of architecture strings.
+    cenas_sklearn.embedding.ContrastiveEmbedder : the default embedder.
+    sklearn.semi_supervised.SelfTrainingClassifier : the same ``y`` convention for
+        unlabelled samples.
+
+    Notes
+    -----
+    The sub-estimators built for ``None`` parameters exist only once fitted;
+    to tune their parameters (``set_params(embedder__max_iter=...)``, a grid
+    of :class:`~sklearn.model_selection.GridSearchCV`), pass them explicitly.
+
+    With architecture strings, :meth:`fit` and :meth:`predict` compute their
+    EPDJMs each time; compute them once with
+    :class:`~cenas_sklearn.features.EPDJMTransformer` (or
+    :class:`~cenas_sklearn.features.EPDJMStore` for whole spaces) and pass
+    the array to fit several models on the same architectures.
+
+    With unlabelled rows in ``y``, the test folds of
+    :func:`~sklearn.model_selection.cross_val_score` hold ``NaN`` targets too:
+    :meth:`score` skips them, but scorers given by name (``scoring="r2"``...)
+    do not.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cenas_sklearn.embedding import ContrastiveEmbedder
+    >>> from cenas_sklearn.transfer import TransferRegressor
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.standard_normal((60, 2, 8, 4)).astype("float32")  # EPDJMs: 60 archs, 2 inits
+    >>> y = X.std(axis=(1, 2, 3))                                  # some "accuracy"
+    >>> y[30:] = np.nan                                            # half unlabelled
+    >>> reg = TransferRegressor(
+    ...     embedder=ContrastiveEmbedder(embedding_dim=8, hidden_layer_size=16, max_iter=2,
+    ...                                  random_state=0),
+    ...     random_state=0).fit(X, y)
+    >>> reg.n_labelled_, reg.predict(X[30:]).shape, reg.transform(X).shape
+    (30, (30,), (60, 8))
+    """
+
+    _parameter_constraints: dict = {
+        "features": [None, StrOptions({_PASSTHROUGH}), HasMethods(["fit", "transform"])],
+        "embedder": [None, StrOptions({_PASSTHROUGH}), HasMethods(["fit", "transform"])],
+        "regressor": [None, HasMethods(["fit", "predict"])],
+        "target": [StrOptions({"raw", "rank"})],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(self, *, features=None, embedder=None, regressor=None, target="raw",
+                 random_state=None):
+        self.features = features
+        self.embedder = embedder
+        self.regressor = regressor
+        self.target = target
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------ fit
+    @_fit_context(
+        # features, embedder and regressor are validated when they are fitted
+        prefer_skip_nested_validation=False
+    )
+    def fit(self, X, y, spaces=None):
+        """Fit the features and the embedder on all of ``X``, the regressor on the labelled rows.
+
+        Parameters
+        ----------
+        X : list of architectures, or array-like of shape (n_samples, n_features) or \
+                (n_samples, n_inits, n_probe, n_components)
+            Architecture strings of any mix of search spaces (or module
+            factories), or numeric features such as precomputed EPDJMs.
+        y : array-like of shape (n_samples,)
+            Target (e.g. accuracy) of each architecture; ``NaN`` marks an
+            unlabelled one. At least one must be finite; infinite values are
+            an error.
+        spaces : array-like of shape (n_samples,), default=None
+            Search space (any hashable label) of each row, used by
+            ``target="rank"`` only. Default: recognised from architecture
+            strings; a single group for numeric ``X``. Pass it through
+            ``params={"spaces": ...}`` in
+            :func:`~sklearn.model_selection.cross_val_score`, or as a fit
+            parameter of :class:`~sklearn.model_selection.GridSearchCV`.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        self._fit(X, y, spaces)
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit_transform(self, X, y, spaces=None):
+        """Fit, and return the embedding of ``X`` computed on the way.
+
+        Equivalent to ``fit(X, y, spaces).transform(X)``, without computing the
+        features of ``X`` (its EPDJMs, for architecture strings) twice.
+
+        Parameters
+        ----------
+        X : list of architectures or array-like
+            As in :meth:`fit`.
+        y : array-like of shape (n_samples,)
+            As in :meth:`fit`.
+        spaces : array-like of shape (n_samples,), default=None
+            As in :meth:`fit`.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_dimensions)
+            The embedding of every row of ``X``, labelled or not.
+        """
+        return self._fit(X, y, spaces)
+
+    def _fit(self, X, y, spaces):
+        """Fit every step; return the embedding of ``X``."""
+        for name in ("n_features_in_", "feature_names_in_"):  # from an earlier fit
+            self.__dict__.pop(name, None)
+        X = _as_sequence(X)
+        y = self._check_y(y)
+        check_consistent_length(X, y)
+        labelled = ~np.isnan(y)
+        if not labelled.any():
+            raise ValueError(
+                f"y has no labelled architecture: all {len(y)} targets are NaN (NaN marks an "
+                "unlabelled architecture); give the accuracy of at least one"
+            )
+        target = self._transform_y(X, y, labelled, spaces)
+
+        seeds = check_random_state(self.random_state).randint(np.iinfo(np.int32).max, size=3)
+        self.features_ = self._make_features(X, seeds[0])
+        features = self._fit_features(X)
+        self.embedder_ = self._make_embedder(self.features_, seeds[1])
+        if _is_passthrough(self.embedder_):
+            embedding = features
+        else:
+            embedding = self.embedder_.fit_transform(features)
+        if self.regressor is None:
+            from sklearn.ensemble import RandomForestRegressor
+
+            self.regressor_ = RandomForestRegressor(random_state=int(seeds[2]))
+        else:
+            self.regressor_ = clone(self.regressor)
+        self.regressor_.fit(embedding[labelled], target[labelled])
+        self.n_labelled_ = int(labelled.sum())
+        return embedding
+
+    def _check_y(self, y):
+        if y is None:
+            raise ValueError(
+                f"This {type(self).__name__} estimator requires y to be passed, but the target "
+                "y is None."
+            )
+        y = check_array(y, input_name="y", ensure_2d=False, dtype=np.float64,
+                        ensure_all_finite="allow-nan")
+        return column_or_1d(y, warn=True)
+
+    def _transform_y(self, X, y, labelled, spaces):
+        """The regressor's target: ``y``, or the within-space quantiles of the labelled ``y``."""
+        if self.target == "raw":
+            return y
+        codes = _space_codes(X, spaces, len(y))
+        return _within_space_quantiles(y, codes, labelled)
+
+    def _make_features(self, X, seed):
+        if self.features is None:
+            if _holds_architectures(X):
+                from ..features import EPDJMTransformer
+
+                return EPDJMTransformer(random_state=int(seed))
+            return _PASSTHROUGH
+        if _is_passthrough(self.features):
+            return _PASSTHROUGH
+        return clone(self.features)
+
+    def _fit_features(self, X):
+        if _is_passthrough(self.features_):
+            return self._validate_numeric(X, reset=True)
+        out = self.features_.fit_transform(X)
+        for name in ("n_features_in_", "feature_names_in_"):
+            if hasattr(self.features_, name):
+                setattr(self, name, getattr(self.features_, name))
+        return out
+
+    def _validate_numeric(self, X, *, reset):
+        return validate_data(self, X, reset=reset, allow_nd=True, dtype=[np.float64, np.float32])
+
+    def _make_embedder(self, features, seed):
+        if _is_passthrough(self.embedder):
+            return _PASSTHROUGH
+        if self.embedder is None:
+            from ..embedding import ContrastiveEmbedder
+
+            embedder = ContrastiveEmbedder(random_state=int(seed))
+        else:
+            embedder = clone(self.embedder)
+        feature_shape = getattr(features, "feature_shape_", None)
+        params = embedder.get_params(deep=False)
+        if feature_shape is not None and "feature_shape" in params \
+                and params["feature_shape"] is None:
+            layout = {"feature_shape": tuple(feature_shape)}
+            if getattr(features, "append_log_n_parameters", False) \
+                    and "log_n_parameters" in params:
+                layout["log_n_parameters"] = True
+            embedder.set_params(**layout)
+        return embedder
+
+    # ------------------------------------------------------------------ predict
+    def transform(self, X):
+        """The embedding of each architecture (the regressor's input).
+
+        Parameters
+        ----------
+        X : list of architectures or array-like
+            As in :meth:`fit`.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_dimensions)
+            The output of ``embedder_`` (of ``features_`` when the embedder is
+            ``"passthrough"``).
+        """
+        check_is_fitted(self)
+        X = _as_sequence(X)
+        if _is_passthrough(self.features_):
+            features = self._validate_numeric(X, reset=False)
+        else:
+            features = self.features_.transform(X)
+        if _is_passthrough(self.embedder_):
+            return features
+        return self.embedder_.transform(features)
+
+    def predict(self, X):
+        """Predict the target of each architecture.
+
+        Parameters
+        ----------
+        X : list of architectures or array-like
+            As in :meth:`fit`.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Predicted targets; with ``target="rank"``, predicted within-space
+            quantiles in ``[0, 1]``, which rank architectures of any space.
+        """
+        check_is_fitted(self)
+        return self.regressor_.predict(self.transform(X))
+
+    def score(self, X, y, sample_weight=None, spaces=None):
+        """Coefficient of determination R² of the predictions on the labelled rows.
+
+        Rows whose ``y`` is ``NaN`` (unlabelled) are skipped. With
+        ``target="rank"``, the predictions are compared with the within-space
+        quantiles of the labelled ``y`` given here (spaces as in :meth:`fit`).
+        To compare rankings, a rank correlation (for instance
+        :func:`scipy.stats.kendalltau` through
+        :func:`~sklearn.metrics.make_scorer`) is often the better measure.
+
+        Parameters
+        ----------
+        X : list of architectures or array-like
+            As in :meth:`fit`.
+        y : array-like of shape (n_samples,)
+            True targets, ``NaN`` for unlabelled rows.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+        spaces : array-like of shape (n_samples,), default=None
+            Search space of each row, for ``target="rank"``.
+
+        Returns
+        -------
+        score : float
+            R² on the labelled rows.
+        """
+        X = _as_sequence(X)
+        y = self._check_y(y)
+        check_consistent_length(X, y)
+        labelled = ~np.isnan(y)
+        if not labelled.any():
+            raise ValueError("y has no labelled architecture to score: all targets are NaN")
+        target = self._transform_y(X, y, labelled, spaces)
+        if sample_weight is not None:
+            check_consistent_length(y, sample_weight)
+        weights = None if sample_weight is None else np.asarray(sample_weight)[labelled]
+        return r2_score(target[labelled], self.predict(X)[labelled], sample_weight=weights)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        if self.features is None:
+            tags.input_tags.string = True  # a list of architecture strings
+        elif not _is_passthrough(self.features):  # a transformer: its inputs
+            feature_tags = get_tags(self.features).input_tags
+            tags.input_tags.two_d_array = feature_tags.two_d_array
+            tags.input_tags.string = feature_tags.string
+            tags.input_tags.sparse = feature_tags.sparse
+        if self.regressor is not None:
+            tags.regressor_tags.poor_score = get_tags(self.regressor).regressor_tags.poor_score
+        # transform returns the embedding: its dtype is the last step's (float32 by default)
+        if self.embedder is None:
+            last = "float32"
+        elif not _is_passthrough(self.embedder):
+            last = self.embedder
+        elif self.features is None or _is_passthrough(self.features):
+            last = "numeric"  # X validated as float64 or float32
+        else:
+            last = self.features
+        if isinstance(last, str):
+            preserves = ["float32"] if last == "float32" else ["float64", "float32"]
+        else:
+            step_tags = get_tags(last).transformer_tags
+            preserves = list(step_tags.preserves_dtype) if step_tags is not None else []
+        tags.transformer_tags.preserves_dtype = preserves
+        return tags
+
+
+# ---------------------------------------------------------------------- helpers
+def _is_passthrough(step) -> bool:
+    return isinstance(step, str) and step == _PASSTHROUGH
+
+
+def _as_sequence(X):
+    """A one-shot iterable (a generator of architectures) as a list; anything else unchanged."""
+    if not hasattr(X, "__len__") and hasattr(X, "__iter__") and not issparse(X):
+        return list(X)
+    return X
+
+
+def _holds_architectures(X) -> bool:
+    """Whether ``X`` is a sequence of architectures rather than a numeric array.
+
+    Architectures are strings or module factories (callables); ``X`` holds them when it is
+    a list, a tuple or a 1-D array of strings or objects with at least one such item.
+    Integer indices alone are read as numbers: they need ``features=EPDJMTransformer(space=...)``.
+    """
+    if isinstance(X, list | tuple):
+        items = X
+    elif getattr(X, "ndim", None) == 1 and hasattr(X, "dtype"):  # numpy or pandas, 1-D
+        if X.dtype.kind in "US":
+            return True
+        if X.dtype.kind != "O":
+            return False
+        items = list(X)
+    else:
+        return False
+    return any(isinstance(item, str) or callable(item) for item in items)
+
+
+def _space_codes(X, spaces, n_samples):
+    """One integer code per row for the space it belongs to."""
+    if spaces is not None:
+        if isinstance(spaces, str):
+            raise TypeError("spaces must be an array-like of one label per row, got a string")
+        labels = list(spaces.tolist() if hasattr(spaces, "tolist") else spaces)
+        if len(labels) != n_samples:
+            raise ValueError(f"spaces has {len(labels)} labels for {n_samples} rows")
+    elif _holds_architectures(X):
+        labels = [_space_of(arch, position) for position, arch in enumerate(X)]
+    else:
+        return np.zeros(n_samples, dtype=np.intp)
+    index = {}
+    try:
+        return np.array([index.setdefault(label, len(index)) for label in labels], dtype=np.intp)
+    except TypeError as exc:
+        raise TypeError(f"the labels of spaces must be hashable: {exc}") from None
+
+
+def _space_of(arch, position):
+    if isinstance(arch, np.str_):
+        arch = str(arch)
+    if not isinstance(arch, str):
+        return _OTHER
+    try:
+        return infer_space(arch).nats_name
+    except ValueError as exc:
+        raise ValueError(
+            f"target='rank' ranks within each search space, and the space of the architecture "
+            f"at position {position} is unknown ({exc}); pass spaces= to fit"
+        ) from None
+
+
+def _within_space_quantiles(y, codes, labelled):
+    """``(rank - 0.5) / n`` of each labelled ``y`` among the labelled ``y`` of its space."""
+    out = np.full(len(y), np.nan)
+    for code in np.unique(codes[labelled]):
+        rows = np.flatnonzero(labelled & (codes == code))
+        out[rows] = (rankdata(y[rows]) - 0.5) / len(rows)
+    return out
