@@ -42,6 +42,12 @@ _EPILOG_SIMULATE = """examples:
   cenas simulate --methods bo onehot --embeddings nb201-emb/nb201-epdjm.npy --seeds 30
 """
 
+_EPILOG_TRANSFER = """examples:
+  cenas transfer --source nb201-3000 --target sss-3000 --out sss-predicted.csv
+  cenas transfer --source sss-3000 --target nb201-3000 --source-dataset cifar100 \\
+      --target-dataset cifar100 --features embedding+params
+"""
+
 _METHODS = ("bo", "onehot", "random", "rea")
 
 
@@ -147,9 +153,7 @@ def _cmd_demo(args):
 # ---------------------------------------------------------------------- shared helpers
 def _load_table(space, data_home, download):
     """The benchmark table of ``space`` ("nb201"/"tss" or "sss") from ``data_home``."""
-    from .benchmarks import fetch_nats_size, fetch_nb201
-
-    from .benchmarks import get_data_home
+    from .benchmarks import fetch_nats_size, fetch_nb201, get_data_home
 
     fetch, folder = ((fetch_nats_size, "natsss-lighton") if space == "sss"
                      else (fetch_nb201, "nb201-lighton"))
@@ -382,6 +386,76 @@ def _cmd_simulate(args):
     return 0
 
 
+# ---------------------------------------------------------------------- transfer
+def _store_space(store):
+    prefixes = {key.split(":", 1)[0] for key in store.archs}
+    if len(prefixes) != 1:
+        raise ValueError(f"{store.path} mixes search spaces ({sorted(prefixes)}); give one "
+                         "store per space")
+    prefix = prefixes.pop()
+    return "nb201" if prefix == "tss" else prefix
+
+
+def _cmd_transfer(args):
+    import numpy as np
+    from scipy.stats import kendalltau, pearsonr
+
+    from .embedding import ContrastiveEmbedder
+    from .features import EPDJMStore, SpectralFeatures
+    from .transfer import TransferRegressor
+
+    source, target = EPDJMStore(args.source), EPDJMStore(args.target)
+    spaces = [_store_space(source), _store_space(target)]
+    src_table = _load_table(spaces[0], args.data_home, args.download)
+    src_archs = [key.split(":", 1)[1] for key in source.archs]
+    tgt_archs = [key.split(":", 1)[1] for key in target.archs]
+    y_src = np.asarray(src_table.accuracy(src_archs, args.source_dataset), dtype=float)
+    X = np.concatenate([np.asarray(source.epdjm()), np.asarray(target.epdjm())])
+    log_params = np.log(np.concatenate([source.n_parameters(), target.n_parameters()])
+                        .astype(np.float64))
+    y = np.concatenate([y_src, np.full(len(target), np.nan)])
+    if args.features == "params":
+        X, embedder = log_params[:, None], "passthrough"
+    elif args.features == "spectral":
+        X = np.column_stack([SpectralFeatures().fit_transform(X), log_params])
+        embedder = "passthrough"
+    else:
+        embedder = ContrastiveEmbedder(max_iter=args.max_iter, device=args.device,
+                                       random_state=args.seed)
+    reg = TransferRegressor(features="passthrough", embedder=embedder, random_state=args.seed)
+    print(f"fitting on {len(source)} labelled {spaces[0]} architectures "
+          f"({src_table.name}, {args.source_dataset or src_table.datasets[0]}) and "
+          f"{len(target)} unlabelled {spaces[1]} ones; features: {args.features}", flush=True)
+    if args.features == "embedding+params":
+        emb = reg.fit(X, y).transform(X)
+        X = np.column_stack([emb, log_params])
+        reg = TransferRegressor(features="passthrough", embedder="passthrough",
+                                random_state=args.seed)
+    reg.fit(X, y)
+    prediction = reg.predict(X[len(source):])
+    lines = ["architecture,prediction"]
+    lines += [f"{a},{p:.6g}" for a, p in zip(tgt_archs, prediction, strict=True)]
+    message = ""
+    try:
+        tgt_table = _load_table(spaces[1], args.data_home, None)
+    except FileNotFoundError:
+        tgt_table = None
+    if tgt_table is not None:
+        truth = np.asarray(tgt_table.accuracy(tgt_archs, args.target_dataset), dtype=float)
+        lines = ["architecture,prediction,accuracy"] + [
+            f"{a},{p:.6g},{t:.6g}" for a, p, t in zip(tgt_archs, prediction, truth, strict=True)]
+        tau, r = kendalltau(prediction, truth).statistic, pearsonr(prediction, truth).statistic
+        tau_p = kendalltau(log_params[len(source):], truth).statistic
+        message = (f"; against the {tgt_table.name} table "
+                   f"({args.target_dataset or tgt_table.datasets[0]}): Kendall tau {tau:.3f}, "
+                   f"Pearson r {r:.3f} (the parameter count alone: tau {tau_p:.3f})")
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("\n".join(lines) + "\n")
+    print(f"{out}: predicted accuracy of {len(target)} {spaces[1]} architectures{message}")
+    return 0
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="cenas",
@@ -518,6 +592,36 @@ def build_parser():
             cmd.add_argument("--out", default="cenas-simulate", help="folder of the curves")
             cmd.add_argument("--plot", action="store_true", help="also write a PNG")
         cmd.set_defaults(func=func)
+
+    transfer = sub.add_parser(
+        "transfer", help="rank one search space with the accuracies of another",
+        description="Fit a TransferRegressor on the EPDJMs of two stores (one per search "
+        "space): the embedder learns from both, a random forest from the --source "
+        "architectures' accuracies in their table. Writes the predicted accuracy of every "
+        "--target architecture as CSV, and scores it against the target's table when "
+        "available, beside the parameter count alone.",
+        epilog=_EPILOG_TRANSFER, formatter_class=argparse.RawDescriptionHelpFormatter)
+    transfer.add_argument("--source", required=True, help="EPDJM store of the labelled space")
+    transfer.add_argument("--target", required=True, help="EPDJM store of the space to rank")
+    transfer.add_argument("--source-dataset", default=None,
+                          help="dataset of the source table (default: its first)")
+    transfer.add_argument("--target-dataset", default=None,
+                          help="dataset of the target table, for scoring (default: its first)")
+    transfer.add_argument("--features", default="embedding",
+                          choices=("embedding", "embedding+params", "spectral", "params"),
+                          help="what the forest reads: the contrastive embedding (default), "
+                          "with the log parameter count, the spectral features, or the log "
+                          "parameter count alone")
+    transfer.add_argument("--max-iter", type=_positive_int, default=150,
+                          help="embedder epochs (default: 150)")
+    transfer.add_argument("--data-home", default=None,
+                          help="folder holding the tables (default: $CENAS_DATA)")
+    transfer.add_argument("--download", action="store_true",
+                          help="download a missing source table (checksum-verified)")
+    transfer.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    transfer.add_argument("--seed", type=int, default=0)
+    transfer.add_argument("--out", default="transfer-predictions.csv")
+    transfer.set_defaults(func=_cmd_transfer)
     return parser
 
 

@@ -9,7 +9,7 @@ import joblib
 import numpy as np
 import pytest
 
-from cenas_sklearn.benchmarks import fetch_nb201
+from cenas_sklearn.benchmarks import fetch_nats_size, fetch_nb201
 from cenas_sklearn.cli import main
 from cenas_sklearn.features import EPDJMStore
 
@@ -151,6 +151,28 @@ def test_search_and_simulate_on_the_nb201_table(two_stores, tmp_path, shared_dat
         assert f"{method} " in printed
 
 
+@pytest.mark.parametrize("features", ["embedding", "embedding+params", "spectral", "params"])
+def test_transfer_ranks_the_target_store_and_scores_it(features, two_stores, tmp_path,
+                                                       shared_data, capsys):
+    from scipy.stats import kendalltau
+
+    out = tmp_path / "pred.csv"
+    argv = ["transfer", "--source", str(two_stores[0]), "--target", str(two_stores[1]),
+            "--data-home", str(shared_data), "--features", features, "--max-iter", "2",
+            "--target-dataset", "cifar100", "--out", str(out)]
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    lines = out.read_text().splitlines()
+    assert lines[0] == "architecture,prediction,accuracy"
+    rows = [line.split(",") for line in lines[1:]]
+    assert [r[0] for r in rows] == [k.split(":", 1)[1] for k in EPDJMStore(two_stores[1]).archs]
+    sss = fetch_nats_size(data_home=shared_data, download_if_missing=False)
+    truth = [sss.accuracy(r[0], "cifar100") for r in rows]
+    np.testing.assert_allclose([float(r[2]) for r in rows], truth, rtol=1e-5)
+    tau = kendalltau([float(r[1]) for r in rows], truth).statistic
+    assert f"Kendall tau {tau:.3f}" in printed
+
+
 @pytest.mark.parametrize(
     "argv, message",
     [
@@ -163,6 +185,7 @@ def test_search_and_simulate_on_the_nb201_table(two_stores, tmp_path, shared_dat
          "needs a row per architecture of the nb201 space"),
         (["embed", "{tmp}", "--out", "{tmp}/e"], "no EPDJM store at"),
         (["demo", "--benchmark", "{tmp}"], "no nb201 benchmark table in"),
+        (["transfer", "--source", "{tmp}", "--target", "{tmp}"], "no EPDJM store at"),
     ],
 )
 def test_new_commands_user_errors_are_one_line(argv, message, tmp_path, shared_data, capsys):
@@ -216,7 +239,8 @@ def test_malformed_command_lines_exit_2(argv, capsys):
     assert "usage: cenas" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("command", ["demo", "epdjm", "embed", "search", "simulate"])
+@pytest.mark.parametrize("command", ["demo", "epdjm", "embed", "search", "simulate",
+                                     "transfer"])
 def test_help_has_examples(command, capsys):
     with pytest.raises(SystemExit) as info:
         main([command, "--help"])

@@ -1,0 +1,179 @@
+"""Transfer between search spaces: NAS-Bench-201 topologies (tss) <-> NATS sizes (sss).
+
+Reads the EPDJMs of two stores made by ``cenas epdjm`` with the same settings (by default
+the CPU scale: 64 probes of 16x16, 3 initialisations, 32 components), one per space, and the
+accuracy tables of ``../shared/data`` (or ``$CENAS_SHARED_DATA``): NB201 test accuracies
+(``cifar10``, ``cifar100``) and size-space validation accuracies (``cifar10-valid``,
+``cifar100``). ``--n-archs`` architectures are drawn from each store (seeded).
+
+For each seed, a :class:`TransferRegressor` is fitted on the union of both spaces with the
+NB201 CIFAR-10 labels (the size space unlabelled): its :class:`ContrastiveEmbedder` learns
+from all architectures, without labels. The embedding does not depend on which labels are
+given, so this one embedding (``transform``) serves the four transfers (tss->sss and
+sss->tss on CIFAR-10 and CIFAR-100); each fits the same regressor (a random forest) on the
+source space's labels and ranks the target space. Scores on the target space: Kendall's tau and
+Pearson's r. In the same run, the same regressor on
+
+- log(parameter count) alone: the baseline any user could build (reference figures of the
+  issue, random forest, CIFAR-10: tss->sss tau 0.28, sss->tss tau 0.54);
+- the spectral features (mean log singular values + log parameter count);
+- the embedding + log(parameter count).
+
+    python benchmarks/bench_transfer.py --tss-store nb201-epdjm --sss-store sss-3000
+    python benchmarks/bench_transfer.py ... --seeds 0 1 2 --json transfer.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from scipy.stats import kendalltau, pearsonr
+from sklearn.ensemble import RandomForestRegressor
+
+from cenas_sklearn.benchmarks import fetch_nats_size, fetch_nb201
+from cenas_sklearn.embedding import ContrastiveEmbedder
+from cenas_sklearn.features import EPDJMStore, SpectralFeatures
+from cenas_sklearn.transfer import TransferRegressor
+
+# Target accuracy tables per dataset: (tss dataset, sss dataset).
+DATASETS = {"CIFAR-10": ("cifar10", "cifar10-valid"), "CIFAR-100": ("cifar100", "cifar100")}
+REFERENCE_LOGPARAM_TAU = {("tss->sss", "CIFAR-10"): 0.28, ("sss->tss", "CIFAR-10"): 0.54}
+
+
+def shared_data() -> Path:
+    env = os.environ.get("CENAS_SHARED_DATA")
+    return Path(env) if env else Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def load_space(store_path, n_archs, seed):
+    """EPDJMs (n, n_inits, n_probe, k), log parameter counts and architecture strings of
+    ``n_archs`` finished rows of a store, drawn at random."""
+    store = EPDJMStore(store_path)
+    done = np.zeros(len(store), dtype=bool)
+    for chunk in store.manifest["done"]:
+        start, stop = store._chunk_bounds(int(chunk))
+        done[start:stop] = True
+    rows = np.flatnonzero(done)
+    if rows.size < n_archs:
+        raise SystemExit(f"{store_path} has {rows.size} finished architectures, fewer than "
+                         f"--n-archs {n_archs}")
+    rows = np.sort(np.random.RandomState(seed).choice(rows, n_archs, replace=False))
+    epdjm = np.asarray(store.epdjm(allow_incomplete=True)[rows])
+    log_params = np.log(store.n_parameters(allow_incomplete=True)[rows].astype(np.float64))
+    archs = [store.archs[i].split(":", 1)[1] for i in rows]
+    return epdjm, log_params, archs
+
+
+def rf(seed):
+    return RandomForestRegressor(n_estimators=200, min_samples_leaf=2, random_state=seed,
+                                 n_jobs=1)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tss-store", type=Path, required=True)
+    parser.add_argument("--sss-store", type=Path, required=True)
+    parser.add_argument("--n-archs", type=int, default=3000, help="per space")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--max-iter", type=int, default=150, help="embedder epochs")
+    parser.add_argument("--data-home", type=Path, default=None,
+                        help="folder holding nb201-lighton/ and natsss-lighton/")
+    parser.add_argument("--json", type=Path, default=None, help="write every figure here")
+    args = parser.parse_args(argv)
+
+    home = args.data_home or shared_data()
+    tables = {"tss": fetch_nb201(data_home=home, download_if_missing=False),
+              "sss": fetch_nats_size(data_home=home, download_if_missing=False)}
+    rows = []
+    print(f"{args.n_archs} architectures per space, seeds {args.seeds}, embedder "
+          f"{args.max_iter} epochs; Kendall tau (Pearson r) on the target space")
+    for seed in args.seeds:
+        data = {}
+        for space, path in (("tss", args.tss_store), ("sss", args.sss_store)):
+            data[space] = load_space(path, args.n_archs, seed)
+        shapes = {data[s][0].shape[1:] for s in data}
+        if len(shapes) != 1:
+            raise SystemExit(f"the stores have different EPDJM shapes {shapes}")
+        X = np.concatenate([data["tss"][0], data["sss"][0]])
+        n_tss = len(data["tss"][2])
+        log_params = np.concatenate([data["tss"][1], data["sss"][1]])
+        spaces = np.array(["tss"] * n_tss + ["sss"] * (len(X) - n_tss))
+
+        # The full method once: embedder on both spaces (no labels), forest on tss CIFAR-10.
+        start = time.perf_counter()
+        y = np.full(len(X), np.nan)
+        y[:n_tss] = tables["tss"].accuracy(data["tss"][2], "cifar10")
+        full = TransferRegressor(features="passthrough",
+                                 embedder=ContrastiveEmbedder(max_iter=args.max_iter,
+                                                              random_state=seed),
+                                 regressor=rf(seed)).fit(X, y)
+        fit_seconds = time.perf_counter() - start
+        embedding = full.transform(X)  # shared by every transfer of this seed
+        spectral = SpectralFeatures().fit_transform(X)
+        feature_sets = {
+            "log(params)": log_params[:, None],
+            "spectral+log(params)": np.column_stack([spectral, log_params]),
+            "embedding": embedding,
+            "embedding+log(params)": np.column_stack([embedding, log_params]),
+        }
+        print(f"\nseed {seed}: embedder trained on {len(X)} architectures in "
+              f"{fit_seconds:.0f} s ({full.embedder_.n_iter_} epochs)")
+        for name, (tss_set, sss_set) in DATASETS.items():
+            acc = {"tss": np.asarray(tables["tss"].accuracy(data["tss"][2], tss_set)),
+                   "sss": np.asarray(tables["sss"].accuracy(data["sss"][2], sss_set))}
+            for source, target in (("tss", "sss"), ("sss", "tss")):
+                src, tgt = spaces == source, spaces == target
+                line = []
+                for feature_name, F in feature_sets.items():
+                    reg = TransferRegressor(features="passthrough", embedder="passthrough",
+                                            regressor=rf(seed))
+                    y = np.full(len(X), np.nan)
+                    y[src] = acc[source]
+                    pred = reg.fit(F, y).predict(F[tgt])
+                    tau = kendalltau(pred, acc[target]).statistic
+                    r = pearsonr(pred, acc[target]).statistic
+                    rows.append({"seed": seed, "dataset": name,
+                                 "direction": f"{source}->{target}", "features": feature_name,
+                                 "tau": float(tau), "r": float(r)})
+                    line.append(f"{feature_name} {tau:.3f} ({r:.3f})")
+                print(f"  {name:9s} {source}->{target}: " + "; ".join(line), flush=True)
+
+    print("\nmedian over seeds: Kendall tau (Pearson r); reference: the issue's log(params) "
+          "figures")
+    groups = {}
+    for row in rows:
+        groups.setdefault((row["direction"], row["dataset"], row["features"]), []).append(row)
+    verdicts = []
+    for direction in ("tss->sss", "sss->tss"):
+        for dataset in DATASETS:
+            cells = []
+            for feature_name in ("log(params)", "spectral+log(params)", "embedding",
+                                 "embedding+log(params)"):
+                g = groups[(direction, dataset, feature_name)]
+                tau = statistics.median(x["tau"] for x in g)
+                r = statistics.median(x["r"] for x in g)
+                cells.append((feature_name, tau, r))
+            base = cells[0][1]
+            ref = REFERENCE_LOGPARAM_TAU.get((direction, dataset))
+            emb = cells[2][1]
+            verdicts.append(emb > base)
+            print(f"  {direction} {dataset:9s} " + "  ".join(
+                f"{n} {t:.3f} ({r:.3f})" for n, t, r in cells)
+                + f"   [ref log(params) {ref if ref is not None else '-'}]"
+                + f"   embedding/log(params) tau ratio {emb / base:.2f}")
+    print(f"\nembedding beats log(params) in {sum(verdicts)}/{len(verdicts)} transfers")
+    if args.json is not None:
+        args.json.write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()},
+                                         "rows": rows}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
