@@ -22,7 +22,7 @@ import numpy as np
 #: The EPDJM setting of the demo: small enough for a CPU, large enough to tell networks apart.
 DEMO_EPDJM = dict(n_inits=3, n_probe=32, probe_size=16, n_components=16)
 #: The candidate networks trained by the demo's objective (NB201 cells, 3 stages of one cell).
-DEMO_TRAINING = dict(C=8, N=1, max_iter=3, batch_size=64)
+DEMO_TRAINING = dict(C=8, N=1, max_iter=1, batch_size=64)
 
 REPORT_FORMAT = "cenas_sklearn.demo.report"
 
@@ -55,7 +55,7 @@ def _nan_to_none(values):
             for v in values]
 
 
-def run_demo(*, n_archs=200, n_evaluations=12, n_initial_points=4, train_epochs=None,
+def run_demo(*, n_archs=200, n_evaluations=20, n_initial_points=5, train_epochs=None,
              embed_epochs=150, benchmark=None, dataset=None, n_seeds=None, seed=0,
              out="cenas-demo", n_jobs=None, verbose=1):
     """Run the method end to end and write ``report.json`` and ``demo.png`` under ``out``.
@@ -64,9 +64,9 @@ def run_demo(*, n_archs=200, n_evaluations=12, n_initial_points=4, train_epochs=
     ----------
     n_archs : int, default=200
         NB201 architectures sampled (the candidates of the search), one per isomorphism class.
-    n_evaluations : int, default=12
+    n_evaluations : int, default=20
         Evaluations of the objective per search.
-    n_initial_points : int, default=4
+    n_initial_points : int, default=5
         Random evaluations before the Gaussian process is used.
     train_epochs : int, default=None
         Epochs of training per candidate (objective on the digits); default:
@@ -169,8 +169,8 @@ def run_demo(*, n_archs=200, n_evaluations=12, n_initial_points=4, train_epochs=
             X_img, y_img, space=space, architectures=archs, C=DEMO_TRAINING["C"],
             N=DEMO_TRAINING["N"], max_iter=epochs, batch_size=DEMO_TRAINING["batch_size"],
             random_state=seed)
-        objective_name = (f"validation accuracy on scikit-learn's digits ({epochs} epochs of "
-                          "training)")
+        objective_name = (f"validation accuracy on scikit-learn's digits after {epochs} "
+                          f"epoch{'s' if epochs > 1 else ''} of training")
         seeds = [seed]
         log.say(f"[3/4] searches training each candidate on the digits: {n_evaluations} "
                 "evaluations each")
@@ -270,6 +270,7 @@ def _figure(runs, embeddings, values, objective_name, path):
         if best.shape[0] > 1:
             std = np.nanstd(best, axis=0)
             left.fill_between(n, mean - std, mean + std, color=line.get_color(), alpha=0.2)
+    left.xaxis.get_major_locator().set_params(integer=True)
     left.set_xlabel("number of evaluations")
     left.set_ylabel("best accuracy so far (%)")
     left.set_title("search", fontsize=10)

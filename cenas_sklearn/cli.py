@@ -476,12 +476,12 @@ def build_parser():
         epilog=_EPILOG_DEMO, formatter_class=argparse.RawDescriptionHelpFormatter)
     demo.add_argument("--n-archs", type=_positive_int, default=200,
                       help="NB201 architectures sampled, the candidates (default: 200)")
-    demo.add_argument("--n-evaluations", type=_positive_int, default=12,
-                      help="evaluations per search (default: 12)")
-    demo.add_argument("--n-initial-points", type=int, default=4,
-                      help="random evaluations before the GP (default: 4)")
+    demo.add_argument("--n-evaluations", type=_positive_int, default=20,
+                      help="evaluations per search (default: 20)")
+    demo.add_argument("--n-initial-points", type=int, default=5,
+                      help="random evaluations before the GP (default: 5)")
     demo.add_argument("--train-epochs", type=_positive_int, default=None,
-                      help="epochs of training per candidate on the digits (default: 3)")
+                      help="epochs of training per candidate on the digits (default: 1)")
     demo.add_argument("--embed-epochs", type=_positive_int, default=150,
                       help="epochs of contrastive training (default: 150)")
     demo.add_argument("--benchmark", metavar="DATA_HOME", default=None,
