@@ -8,6 +8,13 @@ For each split seed, in one run:
 - the embedder is trained on 80% of the architectures; identification accuracy across
   initialisations is measured on the 20% it never saw (chance: 1 / n_held_out), and among
   random pools of ``--pool`` of them (chance: 1 / pool);
+- identification among *distinct functions*: the held-out architectures reduced to one per
+  NAS-Bench-201 isomorphism class, without the networks whose output ignores their input
+  (zero data Jacobian). Isomorphic cells compute the same function, so no feature of what a
+  network computes can tell them apart: about a third of 640 random held-out cells have an
+  isomorphic twin among them, which caps the plain score near 0.8. Beside it, the same
+  nearest-neighbour identification on the log singular values of each initialisation (no
+  training): how identifiable the architectures are from their spectrum alone;
 - the effective rank of the embeddings (exp of the entropy of the normalised singular values);
 - 500 labelled architectures, a regressor (random forest; GP) on each feature set, Spearman's
   rho on all the others, CIFAR-10 and CIFAR-100: one-hot operations (30), spectral features
@@ -50,6 +57,16 @@ def effective_rank(emb) -> float:
     p = s / s.sum()
     p = p[p > 0]
     return float(np.exp(-(p * np.log(p)).sum()))
+
+
+def distinct_functions(rows, classes, zero):
+    """``rows`` without zero-Jacobian networks, keeping the first of each isomorphism class."""
+    seen, keep = set(), []
+    for row in rows:
+        if not zero[row] and classes[row] not in seen:
+            seen.add(classes[row])
+            keep.append(row)
+    return np.array(keep)
 
 
 def regressors(seed):
@@ -95,6 +112,9 @@ def main(argv=None):
     data = shared_data() / "nb201-lighton"
     accs = {name: np.load(data / f"{name}_test_accs.npy")[idx] for name in ("cifar10", "cifar100")}
     X2 = np.concatenate([X.reshape(n, -1), log_params[:, None]], axis=1)
+    classes = np.array([space.canonical(i) for i in idx])
+    zero = ~X.reshape(n, -1).any(axis=1)
+    log_sv = np.log(np.linalg.norm(X, axis=2) + 1e-12)  # (n, n_inits, k): per-init spectrum
     params = dict(args.param)
     print(f"{n} architectures, EPDJM sets {X.shape[1:]}, embedder params {params}", flush=True)
 
@@ -110,6 +130,7 @@ def main(argv=None):
         fit_s = time.perf_counter() - start
         inits = emb.transform_inits(X2)
         embedding = inits.mean(axis=1)
+        distinct = distinct_functions(held_out, classes, zero)
         row = {
             "seed": seed, "fit_s": fit_s, "epochs": emb.n_iter_,
             "identification_held_out": identification_accuracy(inits[held_out]),
@@ -119,6 +140,9 @@ def main(argv=None):
                 identification_accuracy(inits[rng.choice(held_out, args.pool, replace=False)])
                 for _ in range(20)])),
             "effective_rank": effective_rank(embedding),
+            "n_distinct_held_out": len(distinct),
+            "identification_distinct": identification_accuracy(inits[distinct]),
+            "identification_distinct_spectrum": identification_accuracy(log_sv[distinct]),
         }
         spectral = SpectralFeatures(feature_shape=X.shape[1:], log_n_parameters=True) \
             .fit_transform(X2)
@@ -140,7 +164,9 @@ def main(argv=None):
               f"{row['identification_held_out']:.3f} (train {row['identification_train']:.3f}, "
               f"chance {row['chance']:.4f}); among {args.pool}: "
               f"{row[f'identification_pool{args.pool}']:.3f}; effective rank "
-              f"{row['effective_rank']:.1f}",
+              f"{row['effective_rank']:.1f}\n  among the {len(distinct)} distinct functions "
+              f"held out: {row['identification_distinct']:.3f} (log singular values alone: "
+              f"{row['identification_distinct_spectrum']:.3f}, chance {1 / len(distinct):.4f})",
               flush=True)
 
     print(f"\nSpearman's rho, {args.n_labels} labels, median over seeds {args.seeds}:")
