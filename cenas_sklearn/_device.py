@@ -33,3 +33,26 @@ def resolve_device(device) -> str:
     elif parsed.type != "cpu":
         raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {device!r}")
     return str(parsed)
+
+
+def device_after_unpickling(device, estimator_name) -> str:
+    """The device of an estimator just unpickled: ``device``, or the CPU when it is CUDA and
+    this machine has none (a model fitted on a GPU loads on a CPU-only machine).
+
+    Warns with skorch's ``DeviceWarning``, as skorch does when it maps a net's weights.
+    """
+    if not str(device).startswith("cuda"):
+        return device
+    import torch
+
+    if torch.cuda.is_available():
+        return device
+    import warnings
+
+    from skorch.exceptions import DeviceWarning
+
+    warnings.warn(
+        f"this {estimator_name} was fitted on {device!r}, but no CUDA device is available: "
+        "it computes on the CPU (float rounding differs, by about 1e-6 relative)",
+        DeviceWarning, stacklevel=3)
+    return "cpu"

@@ -1,4 +1,3 @@
-import pickle
 import warnings
 from functools import partial
 
@@ -456,13 +455,7 @@ def test_pipeline_memory_reuses_the_cache(tmp_path, small_nb201, monkeypatch):
     assert len(calls) == 6  # other settings miss the cache
 
 
-def test_pickle_round_trip(epdjm):
-    X = [0, 9930]
-    expected = epdjm.transform(X)
-    loaded = pickle.loads(pickle.dumps(epdjm))
-    assert loaded.seed_ == epdjm.seed_ and loaded.feature_shape_ == epdjm.feature_shape_
-    assert np.array_equal(loaded.probe_images_, epdjm.probe_images_)
-    assert np.array_equal(loaded.transform(X), expected)
+# Pickle and joblib round trips: tests/test_reliability_persistence.py.
 
 
 def test_set_output_pandas(epdjm):

@@ -1,13 +1,30 @@
-"""Property-based reliability tests: bad input gives clear errors, never silently wrong results.
+"""Reliability, bullet 1: bad input everywhere public gives a clear error, never a silently
+wrong result.
 
 Every test feeds generated input (hypothesis) to a public entry point and checks that it
 either returns a verifiably correct result or raises the documented exception type
 (``ValueError`` / ``TypeError`` / ``IndexError`` / ``KeyError``) with a useful message,
-never an exception leaking from numpy or torch.
+never an exception leaking from numpy or torch:
+
+1-3. architecture strings and indices of the spaces;
+4-5. EPDJM arrays given to the embedder and the spectral features (wrong ndim, empty axes,
+     NaN/inf, float32 overflow), and probe batches;
+6.   benchmark look-ups;
+7.   the search's candidates (embeddings of wrong shape, type or values), told values and
+     objective arrays, leaving the optimizer's state untouched on error;
+8.   files: search checkpoints truncated, damaged byte by byte or edited (refused, naming the
+     file, never silently restarted), search curves truncated, missing files.
+
+Elsewhere: parameters out of range, for every public estimator, by sklearn's
+``check_param_validation`` (``tests/test_common.py``); EPDJM stores truncated, corrupted
+(wrong checksum) or of the wrong shape (``tests/test_store.py``, "corruption"); benchmark
+tables misaligned, of the wrong shape or needing unpickling (``tests/test_benchmarks.py``);
+the CLI's one-line user errors (``tests/test_cli.py``).
 """
 
 from __future__ import annotations
 
+import json
 import warnings
 
 import numpy as np
@@ -19,6 +36,12 @@ from hypothesis.extra import numpy as hnp
 from cenas_sklearn.benchmarks import TabularBenchmark
 from cenas_sklearn.embedding import ContrastiveEmbedder
 from cenas_sklearn.features import EPDJMTransformer, SpectralFeatures
+from cenas_sklearn.search import (
+    BayesianArchitectureSearch,
+    CandidateOptimizer,
+    RandomArchitectureSearch,
+    SearchCurves,
+)
 from cenas_sklearn.spaces import NATS_SIZE_CHANNELS, NB201_OPERATIONS, NATSSizeSpace, NB201Space
 
 NB201 = NB201Space()
@@ -442,3 +465,227 @@ def test_tabular_lookup_of_bytes_is_refused(arch):
 def test_tabular_unknown_dataset(dataset):
     with pytest.raises(KeyError, match="unknown dataset"):
         TOY.accuracy(0, dataset=dataset if dataset != "cifar10" else "cifar-10")
+
+
+# ====================================================================== 7. search inputs
+def _embeddings_of_wrong_shape():
+    shapes = hnp.array_shapes(min_dims=0, max_dims=5, min_side=0, max_side=3).filter(
+        lambda s: len(s) not in (2, 3) or 0 in s)
+    return hnp.arrays(np.float64, shapes, elements=_finite)
+
+
+@FAST
+@given(_embeddings_of_wrong_shape())
+def test_optimizer_embeddings_of_wrong_shape(Z):
+    with pytest.raises(ValueError, match="embeddings"):
+        CandidateOptimizer(Z)
+
+
+@FAST
+@given(st.data(), st.sampled_from([np.nan, np.inf, -np.inf]), st.integers(2, 3))
+def test_optimizer_non_finite_embeddings(data, bad, ndim):
+    Z = data.draw(hnp.arrays(np.float64, hnp.array_shapes(min_dims=ndim, max_dims=ndim,
+                                                          min_side=1, max_side=4),
+                             elements=_finite))
+    Z[data.draw(st.tuples(*(st.integers(0, s - 1) for s in Z.shape)))] = bad
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        CandidateOptimizer(Z)
+
+
+@FAST
+@given(st.one_of(
+    hnp.arrays(st.sampled_from([np.complex128, np.str_, object]), (3, 2)),
+    st.just([[1.0, 2.0], [3.0]]),  # ragged
+))
+def test_optimizer_embeddings_that_are_not_real_numbers(Z):
+    with pytest.raises((TypeError, ValueError), match="embeddings"):
+        CandidateOptimizer(Z)
+
+
+_NOT_VALUES = st.one_of(st.text(max_size=3), st.none(), st.booleans(), st.complex_numbers(),
+                        st.builds(object), st.binary(max_size=3))
+
+
+@FAST
+@given(st.integers(0, 9), _NOT_VALUES)
+def test_optimizer_tell_refuses_non_numbers_and_keeps_its_state(index, value):
+    opt = CandidateOptimizer(np.arange(20.0).reshape(10, 2), n_initial_points=2)
+    with pytest.raises(TypeError, match=f"value of candidate {index}"):
+        opt.tell(index, value)
+    with pytest.raises(TypeError, match=f"value of candidate {index}"):
+        opt.tell([(index + 1) % 10, index], [1.0, value])
+    assert opt.n_available == 10 and opt.Xi == [] and opt.failed == []  # nothing half-told
+    opt.tell(index, 1.5)
+    assert opt.Xi == [index] and opt.yi == [1.5]
+
+
+@FAST
+@given(st.one_of(st.integers(), st.floats(), st.booleans(), st.text(max_size=3),
+                 st.tuples(st.integers(0, 9), st.integers(0, 9))))
+def test_optimizer_tell_of_a_non_candidate(x):
+    opt = CandidateOptimizer(np.arange(20.0).reshape(10, 2))
+    valid = isinstance(x, int) and not isinstance(x, bool) and 0 <= x < 10
+    if valid:
+        opt.tell(x, 1.0)
+        assert opt.Xi == [x]
+    else:
+        with pytest.raises((TypeError, IndexError, ValueError)):
+            opt.tell(x, 1.0)
+        assert opt.Xi == [] and opt.n_available == 10
+
+
+_SEARCHES = {
+    "bayes": lambda: BayesianArchitectureSearch(n_iter=5, n_initial_points=2, random_state=0),
+    "random": lambda: RandomArchitectureSearch(n_iter=3, random_state=0),
+}
+
+
+@FEW
+@given(st.sampled_from(sorted(_SEARCHES)),
+       hnp.arrays(np.float64, hnp.array_shapes(min_dims=1, max_dims=2, min_side=0, max_side=12),
+                  elements=st.floats(allow_nan=True, allow_infinity=True)))
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # overflow, for values near 1e308
+def test_search_objective_arrays(name, y):
+    """``y`` as values: one finite-or-NaN float per candidate, else a ValueError."""
+    X = np.arange(20.0).reshape(10, 2)
+    valid = y.shape == (10,) and not np.isinf(y).any() and not np.isnan(y).all()
+    if not valid:
+        with pytest.raises((ValueError, RuntimeError)) as info:
+            _SEARCHES[name]().fit(X, y)
+        assert "y" in str(info.value) or "evaluations failed" in str(info.value)
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # some failed evaluations
+        try:
+            search = _SEARCHES[name]().fit(X, y)
+        except RuntimeError as exc:  # the drawn candidates all have NaN values
+            assert "evaluations failed" in str(exc)
+            return
+        except ValueError as exc:  # values near float64's limits: the GP cannot fit them
+            assert "rescale the objective" in str(exc) and np.nanmax(np.abs(y)) > 1e100
+            return
+    np.testing.assert_array_equal(search.history_["value"], y[search.history_["index"]])
+    assert search.best_score_ == np.nanmax(y[search.history_["index"]])
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_objective_values_the_gp_cannot_fit_are_named():
+    """Finite values near float64's limits overflow the GP's standardisation: a clear error,
+    not a proposal drawn from a NaN posterior."""
+    X = np.random.RandomState(0).normal(size=(50, 2))
+    y = np.random.RandomState(1).uniform(-1, 1, 50) * 1e200
+    with pytest.raises(ValueError, match=r"posterior is not finite: .*rescale the objective"):
+        BayesianArchitectureSearch(n_iter=10, n_initial_points=3, random_state=0).fit(X, y)
+    search = BayesianArchitectureSearch(n_iter=10, n_initial_points=3, random_state=0)
+    assert search.fit(X, y / 1e198).n_iter_ == 10
+
+
+# ====================================================================== 8. files
+def _checkpointed_search(path):
+    return RandomArchitectureSearch(n_iter=8, checkpoint=path, random_state=0)
+
+
+_CANDIDATES = np.arange(40)
+_VALUES = np.linspace(50.0, 90.0, 40)
+
+
+@pytest.fixture(scope="module")
+def checkpoint_bytes(tmp_path_factory):
+    path = tmp_path_factory.mktemp("checkpoint") / "search.json"
+    # Interrupt after 5 evaluations, as a kill would.
+    calls = []
+
+    def interrupted(i):
+        calls.append(i)
+        if len(calls) == 6:
+            raise KeyboardInterrupt
+        return _VALUES[i]
+
+    with pytest.raises(KeyboardInterrupt):
+        _checkpointed_search(path).fit(_CANDIDATES, interrupted)
+    reference = _checkpointed_search(None).fit(_CANDIDATES, _VALUES).history_["index"]
+    return path.read_bytes(), reference
+
+
+def _resume_from(raw, tmp_path):
+    path = tmp_path / "search.json"
+    path.write_bytes(raw)
+    return _checkpointed_search(path).fit(_CANDIDATES, _VALUES), path
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.data())
+def test_corrupted_checkpoint_is_refused_or_harmless(checkpoint_bytes, tmp_path, data):
+    """A damaged checkpoint is a ValueError naming the file; never a silent restart, never
+    a different search."""
+    raw, reference = checkpoint_bytes
+    how = data.draw(st.sampled_from(["truncate", "flip", "splice"]))
+    if how == "truncate":
+        cut = data.draw(st.integers(0, len(raw) - 1))
+        damaged = raw[:cut]
+    elif how == "flip":
+        at = data.draw(st.integers(0, len(raw) - 1))
+        damaged = raw[:at] + bytes([raw[at] ^ data.draw(st.integers(1, 255))]) + raw[at + 1:]
+    else:
+        at = data.draw(st.integers(0, len(raw)))
+        damaged = raw[:at] + data.draw(st.binary(min_size=1, max_size=8)) + raw[at:]
+    try:
+        search, _ = _resume_from(damaged, tmp_path)
+    except ValueError as exc:
+        assert "search.json" in str(exc) and "checkpoint" in str(exc)
+        return
+    np.testing.assert_array_equal(search.history_["index"], reference)
+
+
+@pytest.mark.parametrize("edit, match", [
+    (lambda c: c["history"]["value"].__setitem__(2, 12.5), "does not match its checksum"),
+    (lambda c: c.pop("history"), 'no "history"'),
+    (lambda c: c["history"]["index"].pop(), "does not match its checksum"),
+    (lambda c: c.update(version=99), "format version 99"),
+    (lambda c: c.update(format="something else"), "is not a search checkpoint"),
+    (lambda c: c.update(n_candidates=41), "not written by this search"),
+])
+def test_checkpoint_edits_are_named(checkpoint_bytes, tmp_path, edit, match):
+    content = json.loads(checkpoint_bytes[0])
+    edit(content)
+    with pytest.raises(ValueError, match=match):
+        _resume_from(json.dumps(content).encode(), tmp_path)
+
+
+def test_checkpoint_of_format_1_without_checksum_is_still_checked(checkpoint_bytes, tmp_path):
+    content = json.loads(checkpoint_bytes[0])
+    content["version"] = 1
+    del content["history_sha256"]
+    search, _ = _resume_from(json.dumps(content).encode(), tmp_path)
+    np.testing.assert_array_equal(search.history_["index"], checkpoint_bytes[1])
+    content["history"]["error"].pop()
+    with pytest.raises(ValueError, match="different lengths"):
+        _resume_from(json.dumps(content).encode(), tmp_path)
+    content["history"]["error"].append(None)
+    content["history"]["index"][0] = 40
+    with pytest.raises(ValueError, match=r"candidate 40, not an index in 0\.\.39"):
+        _resume_from(json.dumps(content).encode(), tmp_path)
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.data())
+def test_search_curves_file_truncated(tmp_path, data):
+    curves = SearchCurves(method="m", benchmark="b", dataset=None, seeds=(0, 1),
+                          best_so_far=np.array([[1.0, 2.0], [np.nan, 3.0]]),
+                          queried=np.array([[3, 4], [5, 6]]), optimum=3.0, optimum_index=6)
+    path = tmp_path / "curves.json"
+    curves.to_json(path)
+    raw = path.read_bytes()
+    path.write_bytes(raw[:data.draw(st.integers(0, len(raw) - 1))])
+    with pytest.raises(ValueError, match=r"curves\.json"):
+        SearchCurves.from_json(path)
+
+
+def test_missing_files_are_file_not_found(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        SearchCurves.from_json(tmp_path / "nope.json")
+    # A missing checkpoint starts a search (it is where the search will write).
+    search = _checkpointed_search(tmp_path / "new.json").fit(_CANDIDATES, _VALUES)
+    assert (tmp_path / "new.json").exists() and search.n_iter_ == 8

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import numbers
-import threading
 import time
 
 import numpy as np
@@ -18,13 +17,9 @@ from sklearn.utils._param_validation import (
 )
 from sklearn.utils.multiclass import type_of_target
 
+from .._seeding import seeded_torch
 from ..spaces import NB201Space, get_space
 from ..spaces._resolve import _ALIASES
-
-# Weights are drawn from torch's global generator while a network is built; the seeding and
-# the building happen under this lock, so that concurrent evaluations (the threads of a
-# batched search) cannot draw from each other's seeded generator.
-_BUILD_LOCK = threading.Lock()
 
 _SOLVERS = {"sgd": 0.1, "adam": 0.01}  # solver -> default learning_rate_init
 _EVAL_BATCH = 512  # images per forward pass without gradients
@@ -425,8 +420,9 @@ class TrainingObjective:
 
         device = torch.device(resolve_device(self.device))
         X_train, y_train, X_val, y_val = (torch.from_numpy(a).to(device) for a in self._data)
-        with _BUILD_LOCK, torch.random.fork_rng(devices=[]):
-            torch.manual_seed(self._seed)
+        # Weights come from torch's global generator: seeded under the package's one lock,
+        # so that concurrent evaluations and EPDJM computations cannot interleave their draws.
+        with seeded_torch(self._seed):
             net = self._builder.build(arch, num_classes=len(self.classes_))
         net = net.to(device)
         lr = _SOLVERS[self.solver] if self.learning_rate_init is None else \

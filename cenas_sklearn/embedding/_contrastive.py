@@ -10,6 +10,8 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._persistence import VersionedPickleMixin
+from .._seeding import seeded_torch
 from ..features._layout import check_feature_shape, to_sets
 from ._inputs import fit_standardizer, set_extras, set_rows
 
@@ -32,7 +34,7 @@ PAPER_CONFIGURATION = {
 _PREPROCESS_BATCH = 512  # architectures preprocessed / embedded at a time (bounds memory)
 
 
-class ContrastiveEmbedder(TransformerMixin, BaseEstimator):
+class ContrastiveEmbedder(VersionedPickleMixin, TransformerMixin, BaseEstimator):
     """Contrastive (SimCLR) embedding of architectures from their EPDJMs.
 
     A DeepSet encoder reads one initialisation's EPDJM as a set of rows (a
@@ -107,7 +109,8 @@ class ContrastiveEmbedder(TransformerMixin, BaseEstimator):
         Print skorch's per-epoch table when positive.
     random_state : int, RandomState instance or None, default=None
         Seeds the weights, the batches and the pairs of initialisations;
-        the global torch generator is left untouched.
+        the global torch generator is left untouched. Fits running in threads of
+        one process take turns on it, so that each keeps its own seed.
 
     Attributes
     ----------
@@ -289,9 +292,9 @@ class ContrastiveEmbedder(TransformerMixin, BaseEstimator):
             callbacks.append(("early_stopping", EarlyStopping(
                 monitor="valid_loss", patience=self.n_iter_no_change, threshold=self.tol,
                 load_best=True, sink=print if self.verbose else _silent)))
-        cuda = [torch.device(self.device_).index or 0] if self.device_.startswith("cuda") else []
-        with torch.random.fork_rng(devices=cuda):
-            torch.manual_seed(seed)
+        # Training draws from torch's global generator (weights, batches, views): seeded,
+        # restored afterwards, and one fit at a time across threads.
+        with seeded_torch(seed, self.device_):
             module = SimCLRModule(
                 DeepSetEncoder(rows.shape[-1], n_extra=extra.shape[-1],
                                hidden_size=self.hidden_layer_size, n_layers=self.n_layers,

@@ -14,6 +14,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted
 
+from .._persistence import VersionedPickleMixin
 from ..spaces._resolve import _ALIASES, get_space, infer_space
 from ._jacobian import ZeroJacobianWarning, compute_epdjm, init_seed
 from ._probes import gaussian_probe_images, natural_probe_images
@@ -22,7 +23,7 @@ _DEFAULT_N_PROBE = 256
 _DEFAULT_PROBE_SIZE = 32
 
 
-class EPDJMTransformer(TransformerMixin, BaseEstimator):
+class EPDJMTransformer(VersionedPickleMixin, TransformerMixin, BaseEstimator):
     """Eigen-projected data-Jacobian matrices (EPDJM) of untrained networks.
 
     For each architecture and each of ``n_inits`` independent random
@@ -95,7 +96,9 @@ class EPDJMTransformer(TransformerMixin, BaseEstimator):
     n_jobs : int, default=None
         Architectures computed in parallel with joblib (``None`` means 1 unless
         in a :func:`joblib.parallel_config` context, which also selects the
-        backend, e.g. ``"dask"``).
+        backend, e.g. ``"dask"``). Thread-based workers build and run one network
+        at a time, since torch's generator, which draws the weights, is shared by
+        the threads of a process: use processes (joblib's default) for speed.
     verbose : int, default=0
         Show a progress bar over architectures when positive.
     random_state : int, RandomState instance or None, default=None
@@ -347,7 +350,7 @@ class EPDJMTransformer(TransformerMixin, BaseEstimator):
         """Compute factories in order, in parallel chunks, updating the progress bar."""
         import torch
 
-        probes = torch.from_numpy(self.probe_images_)
+        probes = torch.tensor(self.probe_images_)  # a copy: they may be a read-only memmap
         seeds = [init_seed(self.seed_, i) for i in range(self.n_inits)]
         task = partial(compute_epdjm, probes=probes, seeds=seeds, n_components=self.n_components,
                        normalize=self.normalize, flip_signs=self.flip_signs, device=self.device_,
@@ -374,6 +377,14 @@ class EPDJMTransformer(TransformerMixin, BaseEstimator):
         if self.append_log_n_parameters:
             names.append("log_n_parameters")
         return np.array(names, dtype=object)
+
+    def __setstate__(self, state):
+        # Fitted on CUDA, loaded on a CPU-only machine: compute on the CPU.
+        super().__setstate__(state)
+        if hasattr(self, "device_"):
+            from .._device import device_after_unpickling
+
+            self.device_ = device_after_unpickling(self.device_, type(self).__name__)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from .._seeding import seeded_torch
+
 
 class ZeroJacobianWarning(UserWarning):
     """An architecture's logits do not depend on its input (e.g. an all-``none`` cell)."""
@@ -27,8 +29,7 @@ def init_seed(base_seed: int, init: int) -> int:
 
 def build_module(factory, seed: int) -> torch.nn.Module:
     """Call ``factory`` with the torch RNG seeded, leaving the global RNG untouched."""
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+    with seeded_torch(seed):
         module = factory()
     _check_module(module, factory)
     return module
@@ -129,12 +130,11 @@ def compute_epdjm(factory, probes: torch.Tensor, seeds, n_components: int, *,
     # round differently: the Jacobian's error against float64 grew 3-10x when measured.
     probes = probes.to(device=device, dtype=dtype)
     projections, spectra, n_params = [], [], 0
-    cuda = [torch.device(device).index or 0] if device.startswith("cuda") else []
     for seed in seeds:
         # The seed covers the forward pass too (dropout, stochastic depth...), and the
-        # global generators are restored afterwards.
-        with torch.random.fork_rng(devices=cuda):
-            torch.manual_seed(seed)
+        # global generators are restored afterwards. Threads take turns here (see
+        # TORCH_RNG_LOCK): thread-based backends compute one network at a time.
+        with seeded_torch(seed, device):
             module = factory()
             _check_module(module, factory)
             module = module.to(device=device, dtype=dtype)

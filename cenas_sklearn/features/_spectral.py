@@ -7,12 +7,13 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._persistence import VersionedPickleMixin
 from ._layout import check_feature_shape, to_sets
 
 _EPS = 1e-12
 
 
-class SpectralFeatures(TransformerMixin, BaseEstimator):
+class SpectralFeatures(VersionedPickleMixin, TransformerMixin, BaseEstimator):
     """Log singular values of each architecture's data Jacobians: a cheap, strong baseline.
 
     The column norms of an EPDJM ``U_k Σ_k`` are the Jacobian's top ``k``

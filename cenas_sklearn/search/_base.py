@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import numbers
 import os
 import uuid
@@ -18,8 +19,10 @@ from sklearn.utils.parallel import Parallel, delayed
 from skopt.space import Categorical, Integer, Space
 from skopt.utils import create_result
 
+from .._persistence import VersionedPickleMixin
+
 CHECKPOINT_FORMAT = "cenas_sklearn.search.checkpoint"
-CHECKPOINT_VERSION = 1
+CHECKPOINT_VERSION = 2  # 2: with the history's SHA-256
 
 
 # ---------------------------------------------------------------------- candidates
@@ -136,7 +139,7 @@ def evaluate(objective, index):
 
 
 # ---------------------------------------------------------------------- the estimator base
-class BaseArchitectureSearch(BaseEstimator):
+class BaseArchitectureSearch(VersionedPickleMixin, BaseEstimator):
     """The search loop shared by the public search estimators.
 
     Subclasses define ``_check_candidates(X) -> (candidates, n_candidates)`` and
@@ -253,20 +256,32 @@ class BaseArchitectureSearch(BaseEstimator):
         try:
             payload = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
-            raise ValueError(f"cannot read the checkpoint {path}: {exc}") from exc
-        expected = {"format": CHECKPOINT_FORMAT, "estimator": type(self).__name__,
-                    "n_candidates": n_candidates, "candidates_sha256": digest,
-                    "maximize": bool(self.maximize)}
+            raise ValueError(f"cannot read the checkpoint {path}: {exc}; it is truncated or "
+                             "is not a checkpoint") from exc
+        if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
+            raise ValueError(f"{path} is not a search checkpoint (no format "
+                             f"{CHECKPOINT_FORMAT!r}); remove it or choose another file")
+        version = payload.get("version")
+        if version not in (1, CHECKPOINT_VERSION):
+            raise ValueError(
+                f"the checkpoint {path} has format version {version!r}; this cenas_sklearn "
+                f"reads versions 1 and {CHECKPOINT_VERSION}; resume it with the version that "
+                "wrote it")
+        expected = {"estimator": type(self).__name__, "n_candidates": n_candidates,
+                    "candidates_sha256": digest, "maximize": bool(self.maximize)}
         for key, value in expected.items():
-            if not isinstance(payload, dict) or payload.get(key) != value:
-                found = payload.get(key) if isinstance(payload, dict) else None
+            if payload.get(key) != value:
                 raise ValueError(
                     f"the checkpoint {path} was not written by this search: its {key} is "
-                    f"{found!r}, expected {value!r}; remove the file to start afresh")
-        history = payload["history"]
-        return list(zip(history["index"], history["value"], history["error"], strict=True))
+                    f"{payload.get(key)!r}, expected {value!r}; remove the file to start afresh")
+        return _check_history(payload, path, n_candidates)
 
     def _write_checkpoint(self, digest, n_candidates, indices, values, errors):
+        history = {
+            "index": [int(i) for i in indices],
+            "value": [None if np.isnan(v) else float(v) for v in values],
+            "error": list(errors),
+        }
         payload = {
             "format": CHECKPOINT_FORMAT,
             "version": CHECKPOINT_VERSION,
@@ -274,13 +289,58 @@ class BaseArchitectureSearch(BaseEstimator):
             "n_candidates": n_candidates,
             "candidates_sha256": digest,
             "maximize": bool(self.maximize),
-            "history": {
-                "index": [int(i) for i in indices],
-                "value": [None if np.isnan(v) else float(v) for v in values],
-                "error": list(errors),
-            },
+            "history": history,
+            "history_sha256": _history_digest(history),
         }
         write_json_atomic(self.checkpoint, payload)
+
+
+def _history_digest(history):
+    text = json.dumps(history, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _check_history(payload, path, n_candidates):
+    """The checkpoint's evaluations, checked against their checksum and for consistency."""
+    def corrupted(what):
+        return ValueError(f"the checkpoint {path} is corrupted: {what}; restore it, or remove "
+                          "it to start afresh (its evaluations are then lost)")
+
+    history = payload.get("history")
+    if not isinstance(history, dict) or \
+            not all(isinstance(history.get(k), list) for k in ("index", "value", "error")):
+        raise corrupted('no "history" with "index", "value" and "error" lists')
+    if payload["version"] >= 2:
+        try:
+            digest = _history_digest(history)
+        except ValueError as exc:  # NaN or infinity, which JSON does not hold
+            raise corrupted(str(exc)) from None
+        if payload.get("history_sha256") != digest:
+            raise corrupted("its history does not match its checksum (history_sha256)")
+    lengths = {k: len(history[k]) for k in ("index", "value", "error")}
+    if len(set(lengths.values())) != 1:
+        raise corrupted(f"its history lists have different lengths {lengths}")
+    records = list(zip(history["index"], history["value"], history["error"], strict=True))
+    for position, (index, value, error) in enumerate(records):
+        if isinstance(index, bool) or not isinstance(index, int) or \
+                not 0 <= index < n_candidates:
+            raise corrupted(f"evaluation {position} is of candidate {index!r}, not an index "
+                            f"in 0..{n_candidates - 1}")
+        success = error is None and _is_finite_number(value)
+        failure = value is None and isinstance(error, str)
+        if not (success or failure):
+            raise corrupted(f"evaluation {position} has value {value!r} and error {error!r} "
+                            "(expected a finite number and null, or null and a message)")
+    return records
+
+
+def _is_finite_number(value):
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an integer beyond float's range
+        return False
 
 
 def write_json_atomic(path, payload):

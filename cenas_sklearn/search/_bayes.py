@@ -67,7 +67,9 @@ class BayesianArchitectureSearch(BaseArchitectureSearch):
     checkpoint : str or path-like, default=None
         A JSON file rewritten atomically after every evaluation with the history. If it
         exists when ``fit`` starts, the search resumes: its evaluations are replayed (the
-        objective is not called again for them), which reproduces the same search.
+        objective is not called again for them), which reproduces the same search. A file
+        that is truncated, fails its checksum or was written by another search is a
+        ``ValueError``: the search never silently starts afresh over it.
     random_state : int, RandomState instance or None, default=None
         Seed of the search; the same seed gives the same sequence of candidates.
     verbose : int, default=0

@@ -9,6 +9,7 @@ from sklearn.utils import check_random_state
 from skopt.acquisition import gaussian_ei, gaussian_lcb, gaussian_pi
 from skopt.utils import create_result
 
+from .._persistence import VersionedPickleMixin
 from ._base import CandidatePool, as_index, candidate_space, check_groups
 from ._gp import (
     FrozenPosterior,
@@ -25,7 +26,7 @@ _HEDGE = ("EI", "LCB", "PI")  # skopt's order for gp_hedge
 _ETA = 1.0  # skopt's default gp_hedge temperature
 
 
-class CandidateOptimizer:
+class CandidateOptimizer(VersionedPickleMixin):
     """Bayesian optimisation over a finite set of candidates, with skopt's ask/tell contract.
 
     The candidates are the rows of ``embeddings``; a point is a candidate **index**. A
@@ -135,7 +136,13 @@ class CandidateOptimizer:
                  n_initial_points=10, acq_subset_size=None, fit_hyperparameters=True,
                  n_restarts_optimizer=0, normalize_y=True, per_init=True, groups=None,
                  maximize=False, model_queue_size=None, random_state=None):
-        Z = np.asarray(embeddings, dtype=np.float64)
+        try:
+            Z = np.asarray(embeddings)
+        except ValueError as exc:  # ragged nested sequences
+            raise ValueError(f"embeddings must be an array of numbers: {exc}") from None
+        if Z.dtype.kind not in "biuf":
+            raise TypeError(f"embeddings must be real numbers, got dtype {Z.dtype}")
+        Z = Z.astype(np.float64)
         if Z.ndim == 2:
             Z = Z[:, None, :]
         elif Z.ndim != 3:
@@ -266,13 +273,13 @@ class CandidateOptimizer:
                 raise ValueError("with a list of values y, x must be a list of as many "
                                  f"candidates; got x={x!r}")
             xs, ys = [as_index(xi, self.n_candidates) for xi in x], list(y)
+        ys = [_check_value(index, value) for index, value in zip(xs, ys, strict=True)]
         if len(set(xs)) != len(xs):
             raise ValueError(f"a candidate is told twice in {xs}")
         for index in xs:
             if self._told[index]:
                 raise ValueError(f"candidate {index} was already told")
         for index, value in zip(xs, ys, strict=True):
-            value = float(value)
             self._told[index] = True
             self._pool.remove(index)
             if np.isfinite(value):
@@ -401,6 +408,11 @@ class CandidateOptimizer:
             candidates = np.sort(self.rng.choice(candidates, self.acq_subset_size,
                                                  replace=False))
         mean, std = self._posterior(gp, train, candidates)
+        if not (np.isfinite(mean).all() and np.isfinite(std).all()):
+            raise ValueError(
+                "the Gaussian process's posterior is not finite: the objective values range "
+                f"from {np.min(y):.3g} to {np.max(y):.3g} (on the minimised scale), beyond "
+                "what it can fit; rescale the objective (e.g. to accuracies in [0, 100])")
         model, X = FrozenPosterior(mean, std), np.arange(candidates.size)[:, None]
         y_opt = float(np.min(y))
         choices = []
@@ -420,3 +432,14 @@ class CandidateOptimizer:
         logits = _ETA * (self.gains_ - self.gains_.max())
         probs = np.exp(logits) / np.exp(logits).sum()
         return choices[int(np.argmax(self.rng.multinomial(1, probs)))]
+
+
+def _check_value(index, value):
+    """A told value as a float (NaN or infinity marks a failure), or a TypeError."""
+    if isinstance(value, bool | np.bool_ | str | bytes) or np.ndim(value) != 0:
+        raise TypeError(f"the value of candidate {index} must be a real number, got {value!r}")
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"the value of candidate {index} must be a real number, got "
+                        f"{value!r}") from None

@@ -124,8 +124,9 @@ class SearchCurves:
     @classmethod
     def from_dict(cls, data):
         """Inverse of :meth:`to_dict` (the derived statistics are recomputed)."""
-        if data.get("format") != CURVES_FORMAT:
-            raise ValueError(f"not search curves: format {data.get('format')!r}")
+        if not isinstance(data, dict) or data.get("format") != CURVES_FORMAT:
+            found = data.get("format") if isinstance(data, dict) else type(data).__name__
+            raise ValueError(f"not search curves: format {found!r}")
 
         def array(rows):
             return np.array([[np.nan if v is None else v for v in row] for row in rows],
@@ -148,8 +149,19 @@ class SearchCurves:
 
     @classmethod
     def from_json(cls, path):
-        """Read curves written by :meth:`to_json`."""
-        return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+        """Read curves written by :meth:`to_json`.
+
+        A file that is not valid JSON, or not search curves, is a ``ValueError`` naming it.
+        """
+        path = Path(path)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except ValueError as exc:  # truncated, or not text
+            raise ValueError(f"cannot read search curves from {path}: {exc}") from exc
+        try:
+            return cls.from_dict(data)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"{path} does not hold valid search curves: {exc!r}") from exc
 
 
 def _one_run(search, X, values, n_queries):

@@ -18,13 +18,14 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from .._persistence import VersionedPickleMixin
 from ..spaces._resolve import infer_space
 
 _PASSTHROUGH = "passthrough"
 _OTHER = ""  # the space label of architectures given as indices or module factories
 
 
-class TransferRegressor(RegressorMixin, TransformerMixin, BaseEstimator):
+class TransferRegressor(VersionedPickleMixin, RegressorMixin, TransformerMixin, BaseEstimator):
     """Predict accuracy across search spaces: embed all architectures, regress on labelled ones.
 
     A semi-supervised meta-regressor in three steps:
