@@ -36,9 +36,9 @@ The settings are small so that the example runs in seconds on a CPU.
 #   a search space, and is not passed to factories.
 #
 # A module *instance* is rejected, since each initialisation needs fresh
-# weights. Build every layer with its input size: lazy modules (such as
-# :class:`torch.nn.LazyLinear`), whose parameters only exist after a first
-# forward pass, are not supported.
+# weights. Lazy modules (such as :class:`torch.nn.LazyLinear`), whose
+# parameters only exist after a first forward pass, are materialised on the
+# probes, under the initialisation's seed, before the Jacobian is taken.
 #
 # A frozen dataclass makes a good factory: it is a readable, comparable,
 # hashable description of the network, and calling it builds one.

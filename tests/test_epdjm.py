@@ -206,6 +206,34 @@ def test_factory_with_dropout_is_deterministic():
     assert np.array_equal(first, est.transform([_cnn_with_dropout]))
 
 
+def _lazy_mlp():
+    return torch.nn.Sequential(torch.nn.Flatten(), torch.nn.LazyLinear(10))
+
+
+def test_lazy_modules_are_materialised_on_the_probes_under_the_seed():
+    est = EPDJMTransformer(**TINY, append_log_n_parameters=True).fit()
+    out = est.compute([_lazy_mlp, _lazy_mlp])
+    n_pixels = 3 * TINY["probe_size"] ** 2
+    assert out.n_parameters.tolist() == [n_pixels * 10 + 10] * 2
+    assert np.array_equal(out.epdjm[0], out.epdjm[1])  # seeded: the same weights twice
+    # a linear network's Jacobian is its weight matrix summed over the logits: rank one
+    sigma = out.singular_values[0]
+    assert sigma[:, 0].min() > 0 and np.all(sigma[:, 1:] < 1e-4 * sigma[:, :1])
+    assert np.isfinite(est.transform([_lazy_mlp])).all()
+
+
+def test_network_without_parameters_has_a_finite_log_count():
+    est = EPDJMTransformer(**TINY, append_log_n_parameters=True).fit()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no divide-by-zero RuntimeWarning
+        Xt = est.transform([_parameter_free])
+    assert Xt[0, -1] == 0.0 and np.isfinite(Xt).all()
+
+
+def _parameter_free():
+    return torch.nn.Sequential(torch.nn.AvgPool2d(4), torch.nn.Flatten())  # 12 "logits"
+
+
 # ---------------------------------------------------------------- zero Jacobians
 def test_all_none_cell_gives_zeros_and_a_warning(epdjm):
     archs = [9930, ALL_NONE, 0]

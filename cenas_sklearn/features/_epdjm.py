@@ -86,7 +86,8 @@ class EPDJMTransformer(VersionedPickleMixin, TransformerMixin, BaseEstimator):
         Append one last column to :meth:`transform`'s output: the natural log of
         each network's parameter count (read by
         ``ContrastiveEmbedder(log_n_parameters=True)`` and
-        ``SpectralFeatures(log_n_parameters=True)``).
+        ``SpectralFeatures(log_n_parameters=True)``); 0 for a network without
+        parameters.
     num_classes : int, default=10
         Number of logits of the networks built from ``space``.
     device : str, default="auto"
@@ -396,11 +397,15 @@ class EPDJMTransformer(VersionedPickleMixin, TransformerMixin, BaseEstimator):
 
 
 def flatten_features(epdjm, n_parameters=None):
-    """2-D features from 4-D EPDJMs, with the log parameter counts as a last column if given."""
+    """2-D features from 4-D EPDJMs, with the log parameter counts as a last column if given.
+
+    A network without parameters counts as one (log 0), not as minus infinity.
+    """
     flat = epdjm.reshape(epdjm.shape[0], -1)
     if n_parameters is None:
         return flat
-    log_params = np.log(np.asarray(n_parameters, dtype=np.float64)).astype(np.float32)
+    counts = np.maximum(np.asarray(n_parameters, dtype=np.float64), 1.0)
+    log_params = np.log(counts).astype(np.float32)
     return np.concatenate([flat, log_params[:, None]], axis=1)
 
 

@@ -52,6 +52,12 @@ def input_jacobian(module: torch.nn.Module, probes: torch.Tensor) -> torch.Tenso
     output does not depend on its input gives an all-zero Jacobian.
     """
     module.train()
+    if any(isinstance(p, torch.nn.parameter.UninitializedParameter)
+           for p in module.parameters()):
+        # Lazy modules (nn.LazyLinear...) create their weights at their first call: make them
+        # on the probes, under the caller's seed, before freezing them.
+        with torch.no_grad():
+            module(probes)
     for param in module.parameters():
         param.requires_grad_(False)
     x = probes.detach().clone().requires_grad_(True)
