@@ -5,14 +5,16 @@
    (random embeddings), with skopt's GP and a Matern kernel. Target: <= 0.5 s.
 2. Replays on the NAS-Bench-201 table (objective: the table's test accuracy; score: the best
    accuracy seen so far) of random search, regularised evolution (population 30, sample 10)
-   and GP-BO on the one-hot operation encoding, and optionally BO on embeddings given as an
-   ``.npy`` aligned with the NB201 indices ((15625, d) or (15625, n_inits, d)), at 100
+   and GP-BO on the one-hot operation encoding, and optionally BO on features given as
+   ``NAME=FILE.npy`` aligned with the NB201 indices ((15625, d) or (15625, n_inits, d)):
+   the contrastive embeddings of ``cenas embed``, the spectral features..., at 100
    queries, printed beside the reference figures. Curves are written as JSON (and a PNG
    with ``--plot``) under ``--out``.
 
     python benchmarks/bench_search.py                      # timing + 3 seeds (quick)
     python benchmarks/bench_search.py --seeds 30           # the full comparison
-    python benchmarks/bench_search.py --skip-timing --embeddings emb.npy --seeds 30
+    python benchmarks/bench_search.py --skip-timing --seeds 30 \
+        --embeddings "embedding GP-BO=nb201-emb/nb201-cpu.npy" "spectral GP-BO=spectral.npy"
 """
 
 from __future__ import annotations
@@ -90,14 +92,15 @@ def expected_best_of_random(values, n):
 
 
 def methods(embeddings=None):
+    """``{name: (unfitted search, X)}``; ``embeddings`` maps more BO names to their X."""
     space = NB201Space()
     out = {
         "random": (RandomArchitectureSearch(), None),
         "REA": (RegularizedEvolution(space=space, population_size=30, sample_size=10), None),
         "one-hot GP-BO": (BayesianArchitectureSearch(), space.onehot(space)),
     }
-    if embeddings is not None:
-        out["embedding GP-BO"] = (BayesianArchitectureSearch(), embeddings)
+    for name, X in (embeddings or {}).items():
+        out[name] = (BayesianArchitectureSearch(), X)
     return out
 
 
@@ -108,8 +111,8 @@ def main(argv=None):
     parser.add_argument("--datasets", nargs="+", default=["cifar10", "cifar100"])
     parser.add_argument("--data-home", type=Path, default=None,
                         help="folder holding nb201-lighton/ (default: the shared data)")
-    parser.add_argument("--embeddings", type=Path, default=None,
-                        help=".npy of embeddings aligned with the NB201 indices")
+    parser.add_argument("--embeddings", nargs="+", default=[], metavar="NAME=FILE",
+                        help="BO on these features (.npy aligned with the NB201 indices)")
     parser.add_argument("--only", nargs="+", default=None, help="methods to run")
     parser.add_argument("--out", type=Path, default=Path("bench_search_out"))
     parser.add_argument("--n-jobs", type=int, default=None, help="seeds run in parallel")
@@ -134,11 +137,14 @@ def main(argv=None):
     except FileNotFoundError as exc:
         print(f"no NB201 table: {exc}", file=sys.stderr)
         return 1
-    embeddings = None
-    if args.embeddings is not None:
-        embeddings = np.load(args.embeddings, allow_pickle=False)
-        if embeddings.shape[0] != len(bench.space):
-            raise SystemExit(f"{args.embeddings} has {embeddings.shape[0]} rows, expected "
+    embeddings = {}
+    for item in args.embeddings:
+        name, sep, path = item.partition("=")
+        if not sep:
+            name, path = "embedding GP-BO", item
+        embeddings[name] = np.load(path, allow_pickle=False)
+        if embeddings[name].shape[0] != len(bench.space):
+            raise SystemExit(f"{path} has {embeddings[name].shape[0]} rows, expected "
                              f"{len(bench.space)} (one per NB201 index)")
     args.out.mkdir(parents=True, exist_ok=True)
     seeds = list(range(args.seeds))
@@ -162,9 +168,11 @@ def main(argv=None):
             s = curves.summary()
             results[name] = curves
             reference = ref.get(name)
-            print(f"  {name:16s} {s['mean']:6.2f} ({s['std']:.2f}) [{s['mean_regret']:.2f}]"
+            early = "  ".join(f"@{n} {curves.mean[n - 1]:6.2f}" for n in (25, 50)
+                              if n < args.queries)
+            print(f"  {name:18s} {s['mean']:6.2f} ({s['std']:.2f}) [{s['mean_regret']:.2f}]"
                   f"   reference {reference if reference is not None else '-':>6}"
-                  f"   {time.perf_counter() - start:6.1f} s")
+                  f"   {early}   {time.perf_counter() - start:6.1f} s", flush=True)
         if args.plot and results:
             import matplotlib
 

@@ -261,11 +261,12 @@ def _cmd_embed(args):
     if len(set(names)) != len(names):
         raise ValueError(f"two stores share a folder name ({names}): their embeddings would "
                          "overwrite each other")
-    arrays = [store.epdjm() for store in stores]  # raises if a store is unfinished
-    shapes = {a.shape[1:] for a in arrays}
+    shapes = {store.epdjm().shape[1:] for store in stores}  # raises if a store is unfinished
     if len(shapes) != 1:
         raise ValueError(f"the stores have different EPDJM shapes {sorted(shapes)}: compute "
                          "them with the same --n-inits, --n-probe and --n-components")
+    (feature_shape,) = shapes
+    arrays = [store.features(append_log_n_parameters=args.log_n_parameters) for store in stores]
     sizes = [a.shape[0] for a in arrays]
     rng = np.random.RandomState(args.seed)
     fit_rows = [np.sort(rng.choice(n, min(n, args.n_fit), replace=False))
@@ -273,6 +274,7 @@ def _cmd_embed(args):
     X_fit = np.concatenate([np.asarray(a[rows]) for a, rows in zip(arrays, fit_rows,
                                                                   strict=True)])
     embedder = ContrastiveEmbedder(
+        feature_shape=feature_shape, log_n_parameters=args.log_n_parameters,
         max_iter=args.max_iter, embedding_dim=args.embedding_dim, batch_size=args.batch_size,
         device=args.device, random_state=args.seed, verbose=0 if args.quiet else 1)
     print(f"training the contrastive embedder on {len(X_fit)} architectures of "
@@ -535,6 +537,8 @@ def build_parser():
     embed.add_argument("--max-iter", type=_positive_int, default=150,
                        help="epochs (default: 150)")
     embed.add_argument("--embedding-dim", type=_positive_int, default=256)
+    embed.add_argument("--log-n-parameters", action="store_true",
+                       help="give the embedder each network's log parameter count too")
     embed.add_argument("--batch-size", type=_positive_int, default=512)
     embed.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     embed.add_argument("--seed", type=int, default=0)

@@ -101,13 +101,21 @@ def test_embed_trains_on_several_stores_and_writes_aligned_files(two_stores, tmp
         emb = np.load(out / f"{store_path.name}.npy", allow_pickle=False)
         assert emb.shape == (len(store), 8) and emb.dtype == np.float32
         assert (out / f"{store_path.name}.archs.txt").read_text().splitlines() == store.archs
-        np.testing.assert_allclose(emb, embedder.transform(np.asarray(store.epdjm())),
-                                   rtol=1e-6)
+        np.testing.assert_allclose(emb, embedder.transform(store.features()), rtol=1e-6)
     # --n-fit trains on a sample of each store, and still embeds every architecture
     assert main([*argv[:-1], "--n-fit", "10", "--out", str(tmp_path / "e2"), "--quiet"]) == 0
     manifest = json.loads((tmp_path / "e2" / "manifest.json").read_text())
     assert manifest["n_fit"] == 20
     assert np.load(tmp_path / "e2" / "sss-s.npy").shape == (20, 8)
+    # --log-n-parameters: the embedder also reads each network's log parameter count
+    assert main([*argv[:-1], "--log-n-parameters", "--out", str(tmp_path / "e3"),
+                 "--quiet"]) == 0
+    embedder = joblib.load(tmp_path / "e3" / "embedder.joblib")
+    assert embedder.log_n_parameters
+    store = EPDJMStore(two_stores[1])
+    np.testing.assert_allclose(np.load(tmp_path / "e3" / "sss-s.npy"),
+                               embedder.transform(store.features(append_log_n_parameters=True)),
+                               rtol=1e-6)
 
 
 def test_embed_refuses_stores_of_different_shapes(two_stores, tmp_path, capsys):
