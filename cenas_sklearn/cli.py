@@ -11,7 +11,8 @@ import argparse
 import sys
 import time
 import warnings
-from pathlib import Path
+
+from ._commands import cmd_embed, cmd_search, cmd_simulate, cmd_transfer, load_table
 
 _USER_ERRORS = (ValueError, TypeError, KeyError, FileNotFoundError, NotADirectoryError,
                 PermissionError, IndexError)
@@ -141,320 +142,12 @@ def _cmd_demo(args):
 
     benchmark = None
     if args.benchmark is not None:
-        benchmark = _load_table("nb201", args.benchmark, download=None)
+        benchmark = load_table("nb201", args.benchmark, download=None)
     run_demo(n_archs=args.n_archs, n_evaluations=args.n_evaluations,
              n_initial_points=args.n_initial_points, train_epochs=args.train_epochs,
              embed_epochs=args.embed_epochs, benchmark=benchmark, dataset=args.dataset,
              n_seeds=args.n_seeds, seed=args.seed, out=args.out, n_jobs=args.n_jobs,
              verbose=0 if args.quiet else 1)
-    return 0
-
-
-# ---------------------------------------------------------------------- shared helpers
-def _load_table(space, data_home, download):
-    """The benchmark table of ``space`` ("nb201"/"tss" or "sss") from ``data_home``."""
-    from .benchmarks import fetch_nats_size, fetch_nb201, get_data_home
-
-    fetch, folder = ((fetch_nats_size, "natsss-lighton") if space == "sss"
-                     else (fetch_nb201, "nb201-lighton"))
-    try:
-        return fetch(data_home=data_home, download_if_missing=bool(download))
-    except FileNotFoundError:
-        where = Path(get_data_home(data_home)) / folder
-        raise FileNotFoundError(
-            f"no {space} benchmark table in {where}: pass --data-home with a folder holding "
-            f"{folder}/, or set CENAS_DATA" + ("" if download is None else
-                                               ", or pass --download to fetch it")
-        ) from None
-
-
-def _read_candidates(embeddings_path, space):
-    """Embeddings (``.npy``) and the architectures of their rows.
-
-    The rows' architectures come from the sidecar ``<name>.archs.txt`` that ``cenas embed``
-    writes (``space:architecture`` per line); without one, the embeddings must have a row
-    per architecture of ``space``, in index order.
-    """
-    import numpy as np
-
-    path = Path(embeddings_path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no embeddings file {path}")
-    embeddings = np.load(path, allow_pickle=False)
-    if embeddings.ndim not in (2, 3) or not np.isfinite(embeddings).all():
-        raise ValueError(f"{path}: expected finite embeddings of shape (n, d) or "
-                         f"(n, n_inits, d), got shape {embeddings.shape}")
-    sidecar = path.with_suffix(".archs.txt")
-    if sidecar.is_file():
-        keys = sidecar.read_text().splitlines()
-        prefixes = {key.split(":", 1)[0] for key in keys}
-        names = {"tss": "nb201"}
-        if {names.get(p, p) for p in prefixes} != {names.get(space, space)}:
-            raise ValueError(f"{sidecar} holds architectures of {sorted(prefixes)}, "
-                             f"not of the {space} space")
-        archs = [key.split(":", 1)[1] for key in keys]
-    else:
-        from .spaces import get_space
-
-        n = len(get_space(space))
-        if embeddings.shape[0] != n:
-            raise ValueError(f"{path} has {embeddings.shape[0]} rows but no {sidecar.name} "
-                             f"naming their architectures; without one, it needs a row per "
-                             f"architecture of the {space} space ({n})")
-        archs = list(range(n))
-    if len(archs) != embeddings.shape[0]:
-        raise ValueError(f"{sidecar} lists {len(archs)} architectures, {path} has "
-                         f"{embeddings.shape[0]} rows")
-    return embeddings, archs
-
-
-def _search_methods(names, space, embeddings, archs, args):
-    """``{name: (unfitted search, X)}`` of the methods asked for."""
-    from .search import BayesianArchitectureSearch, RandomArchitectureSearch, RegularizedEvolution
-    from .spaces import get_space
-
-    sp = get_space(space)
-    bo = dict(n_initial_points=args.n_initial_points, acq_func=args.acq_func)
-    out = {}
-    for name in names:
-        if name == "bo":
-            if embeddings is None:
-                raise ValueError("method bo needs --embeddings")
-            out[name] = (BayesianArchitectureSearch(**bo), embeddings)
-        elif name == "onehot":
-            out[name] = (BayesianArchitectureSearch(**bo), sp.onehot(archs))
-        elif name == "random":
-            out[name] = (RandomArchitectureSearch(), archs)
-        else:
-            out[name] = (RegularizedEvolution(space=space), archs)
-    return out
-
-
-def _candidates(args):
-    from .spaces import get_space
-
-    if args.embeddings is not None:
-        return _read_candidates(args.embeddings, args.space)
-    return None, list(range(len(get_space(args.space))))
-
-
-def _write_json(path, payload):
-    import json
-
-    from .search._base import write_json_atomic
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_json_atomic(path, json.loads(json.dumps(payload)))
-
-
-# ---------------------------------------------------------------------- embed
-def _cmd_embed(args):
-    import joblib
-    import numpy as np
-
-    from .embedding import ContrastiveEmbedder
-    from .features import EPDJMStore
-
-    stores = [EPDJMStore(path) for path in args.stores]
-    names = [store.path.resolve().name for store in stores]
-    if len(set(names)) != len(names):
-        raise ValueError(f"two stores share a folder name ({names}): their embeddings would "
-                         "overwrite each other")
-    shapes = {store.epdjm().shape[1:] for store in stores}  # raises if a store is unfinished
-    if len(shapes) != 1:
-        raise ValueError(f"the stores have different EPDJM shapes {sorted(shapes)}: compute "
-                         "them with the same --n-inits, --n-probe and --n-components")
-    (feature_shape,) = shapes
-    arrays = [store.features(append_log_n_parameters=args.log_n_parameters) for store in stores]
-    sizes = [a.shape[0] for a in arrays]
-    rng = np.random.RandomState(args.seed)
-    fit_rows = [np.sort(rng.choice(n, min(n, args.n_fit), replace=False))
-                if args.n_fit is not None else np.arange(n) for n in sizes]
-    X_fit = np.concatenate([np.asarray(a[rows]) for a, rows in zip(arrays, fit_rows,
-                                                                  strict=True)])
-    embedder = ContrastiveEmbedder(
-        feature_shape=feature_shape, log_n_parameters=args.log_n_parameters,
-        max_iter=args.max_iter, embedding_dim=args.embedding_dim, batch_size=args.batch_size,
-        device=args.device, random_state=args.seed, verbose=0 if args.quiet else 1)
-    print(f"training the contrastive embedder on {len(X_fit)} architectures of "
-          f"{len(stores)} store(s), {args.max_iter} epochs", flush=True)
-    start = time.perf_counter()
-    embedder.fit(X_fit)
-    fit_seconds = time.perf_counter() - start
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    joblib.dump(embedder, out / "embedder.joblib")
-    files = []
-    for store, name, arr in zip(stores, names, arrays, strict=True):
-        emb = np.concatenate([embedder.transform(np.asarray(arr[i:i + 2048]))
-                              for i in range(0, arr.shape[0], 2048)])
-        np.save(out / f"{name}.npy", emb.astype(np.float32), allow_pickle=False)
-        (out / f"{name}.archs.txt").write_text("\n".join(store.archs) + "\n")
-        files.append({"store": str(store.path), "embeddings": f"{name}.npy",
-                      "architectures": f"{name}.archs.txt", "n_archs": int(arr.shape[0])})
-    check = X_fit[rng.choice(len(X_fit), min(len(X_fit), 2000), replace=False)]
-    identification = float(embedder.score(check))
-    from ._version import __version__
-
-    _write_json(out / "manifest.json", {
-        "format": "cenas_sklearn.embeddings", "version": 1, "cenas_sklearn_version": __version__,
-        "embedder": "embedder.joblib", "params": {k: v for k, v in embedder.get_params().items()
-                                                  if isinstance(v, int | float | str | None)},
-        "n_fit": len(X_fit), "fit_seconds": round(fit_seconds, 1),
-        "identification_accuracy": identification, "files": files})
-    print(f"{out}: embeddings of {sum(sizes)} architectures (dimension "
-          f"{args.embedding_dim}), trained in {fit_seconds:.0f} s; identification accuracy "
-          f"{identification:.3f} among {len(check)} training architectures")
-    return 0
-
-
-# ---------------------------------------------------------------------- search / simulate
-def _cmd_search(args):
-    import numpy as np
-
-    from .search import BenchmarkObjective
-
-    bench = _load_table(args.space, args.data_home, args.download)
-    embeddings, archs = _candidates(args)
-    (name, (search, X)), = _search_methods([args.method], args.space, embeddings, archs,
-                                           args).items()
-    search.set_params(n_iter=args.n_iter, random_state=args.seed, checkpoint=args.checkpoint,
-                      verbose=0 if args.quiet else 1)
-    objective = BenchmarkObjective(bench, args.dataset, architectures=archs)
-    search.fit(X, objective)
-    history = search.history_
-    strings = [bench.space.to_string(archs[i]) for i in history["index"]]
-    best = strings[list(history["index"]).index(search.best_index_)]
-    optimum = float(np.nanmax(objective.values()))
-    payload = {"format": "cenas_sklearn.search.history", "version": 1, "method": name,
-               "benchmark": bench.name, "dataset": args.dataset or bench.datasets[0],
-               "seed": args.seed, "n_iter": int(search.n_iter_),
-               "best_architecture": best, "best_value": float(search.best_score_),
-               "optimum_among_candidates": optimum,
-               "history": [{"architecture": a, "value": None if np.isnan(v) else float(v),
-                            "error": e}
-                           for a, v, e in zip(strings, history["value"], history["error"],
-                                              strict=True)]}
-    if args.out is not None:
-        _write_json(args.out, payload)
-    print(f"{name}: best {search.best_score_:.2f} after {search.n_iter_} evaluations "
-          f"(best of the {len(archs)} candidates in the table: {optimum:.2f}): {best}")
-    return 0
-
-
-def _cmd_simulate(args):
-    import numpy as np
-
-    from .search import plot_curves, simulate
-
-    bench = _load_table(args.space, args.data_home, args.download)
-    embeddings, archs = _candidates(args)
-    methods = _search_methods(args.methods, args.space, embeddings, archs, args)
-    seeds = list(range(args.seeds))
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    dataset = args.dataset or bench.datasets[0]
-    marks = sorted({n for n in (10, 25, 50, args.n_queries) if n <= args.n_queries})
-    print(f"{bench.name} / {dataset}: {len(archs)} candidates, {args.n_queries} queries, "
-          f"seeds 0..{seeds[-1]}; mean best value so far (std)")
-    print(f"{'method':<8} " + " ".join(f"{'@' + str(n):>14}" for n in marks))
-    results = {}
-    for name, (search, X) in methods.items():
-        curves = simulate(search, bench, dataset, X=X, architectures=archs,
-                          n_queries=args.n_queries, seeds=seeds, method=name,
-                          n_jobs=args.n_jobs, path=out / f"{dataset}_{name}.json")
-        results[name] = curves
-        print(f"{name:<8} " + " ".join(
-            f"{curves.mean[n - 1]:>7.2f} ({curves.std[n - 1]:4.2f})" for n in marks),
-            flush=True)
-    print(f"table optimum over the candidates: {next(iter(results.values())).optimum:.2f}; "
-          f"curves in {out}/")
-    if args.plot:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
-        fig, axes = plt.subplots(1, 2, figsize=(11, 4))
-        plot_curves(results, ax=axes[0])
-        axes[0].set_ylim(bottom=float(np.nanmin([c.mean[min(9, c.n_queries - 1)]
-                                                 for c in results.values()])))
-        plot_curves(results, regret=True, ax=axes[1], band="quartiles")
-        fig.tight_layout()
-        fig.savefig(out / f"{dataset}.png", dpi=120)
-        plt.close(fig)
-        print(f"figure: {out / f'{dataset}.png'}")
-    return 0
-
-
-# ---------------------------------------------------------------------- transfer
-def _store_space(store):
-    prefixes = {key.split(":", 1)[0] for key in store.archs}
-    if len(prefixes) != 1:
-        raise ValueError(f"{store.path} mixes search spaces ({sorted(prefixes)}); give one "
-                         "store per space")
-    prefix = prefixes.pop()
-    return "nb201" if prefix == "tss" else prefix
-
-
-def _cmd_transfer(args):
-    import numpy as np
-    from scipy.stats import kendalltau, pearsonr
-
-    from .embedding import ContrastiveEmbedder
-    from .features import EPDJMStore, SpectralFeatures
-    from .transfer import TransferRegressor
-
-    source, target = EPDJMStore(args.source), EPDJMStore(args.target)
-    spaces = [_store_space(source), _store_space(target)]
-    src_table = _load_table(spaces[0], args.data_home, args.download)
-    src_archs = [key.split(":", 1)[1] for key in source.archs]
-    tgt_archs = [key.split(":", 1)[1] for key in target.archs]
-    y_src = np.asarray(src_table.accuracy(src_archs, args.source_dataset), dtype=float)
-    X = np.concatenate([np.asarray(source.epdjm()), np.asarray(target.epdjm())])
-    log_params = np.log(np.concatenate([source.n_parameters(), target.n_parameters()])
-                        .astype(np.float64))
-    y = np.concatenate([y_src, np.full(len(target), np.nan)])
-    if args.features == "params":
-        X, embedder = log_params[:, None], "passthrough"
-    elif args.features == "spectral":
-        X = np.column_stack([SpectralFeatures().fit_transform(X), log_params])
-        embedder = "passthrough"
-    else:
-        embedder = ContrastiveEmbedder(max_iter=args.max_iter, device=args.device,
-                                       random_state=args.seed)
-    reg = TransferRegressor(features="passthrough", embedder=embedder, random_state=args.seed)
-    print(f"fitting on {len(source)} labelled {spaces[0]} architectures "
-          f"({src_table.name}, {args.source_dataset or src_table.datasets[0]}) and "
-          f"{len(target)} unlabelled {spaces[1]} ones; features: {args.features}", flush=True)
-    if args.features == "embedding+params":
-        emb = reg.fit(X, y).transform(X)
-        X = np.column_stack([emb, log_params])
-        reg = TransferRegressor(features="passthrough", embedder="passthrough",
-                                random_state=args.seed)
-    reg.fit(X, y)
-    prediction = reg.predict(X[len(source):])
-    lines = ["architecture,prediction"]
-    lines += [f"{a},{p:.6g}" for a, p in zip(tgt_archs, prediction, strict=True)]
-    message = ""
-    try:
-        tgt_table = _load_table(spaces[1], args.data_home, None)
-    except FileNotFoundError:
-        tgt_table = None
-    if tgt_table is not None:
-        truth = np.asarray(tgt_table.accuracy(tgt_archs, args.target_dataset), dtype=float)
-        lines = ["architecture,prediction,accuracy"] + [
-            f"{a},{p:.6g},{t:.6g}" for a, p, t in zip(tgt_archs, prediction, truth, strict=True)]
-        tau, r = kendalltau(prediction, truth).statistic, pearsonr(prediction, truth).statistic
-        tau_p = kendalltau(log_params[len(source):], truth).statistic
-        message = (f"; against the {tgt_table.name} table "
-                   f"({args.target_dataset or tgt_table.datasets[0]}): Kendall tau {tau:.3f}, "
-                   f"Pearson r {r:.3f} (the parameter count alone: tau {tau_p:.3f})")
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text("\n".join(lines) + "\n")
-    print(f"{out}: predicted accuracy of {len(target)} {spaces[1]} architectures{message}")
     return 0
 
 
@@ -543,14 +236,14 @@ def build_parser():
     embed.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     embed.add_argument("--seed", type=int, default=0)
     embed.add_argument("--quiet", action="store_true", help="no per-epoch table")
-    embed.set_defaults(func=_cmd_embed)
+    embed.set_defaults(func=cmd_embed)
 
     for name, func, help_, description, epilog in (
-        ("search", _cmd_search, "run one search on a benchmark table",
+        ("search", cmd_search, "run one search on a benchmark table",
          "Search the candidates (the rows of --embeddings, or the whole space) for the best "
          "accuracy of a benchmark table, with one method and one seed; print the best "
          "architecture and write the history as JSON.", _EPILOG_SEARCH),
-        ("simulate", _cmd_simulate, "replay searches over many seeds (best-so-far curves)",
+        ("simulate", cmd_simulate, "replay searches over many seeds (best-so-far curves)",
          "Replay searches on a benchmark table over --seeds seeds per method, print the mean "
          "best accuracy after 10, 25, 50 and --n-queries queries, and write the curves as "
          "JSON (and a PNG with --plot).", _EPILOG_SIMULATE),
@@ -625,7 +318,7 @@ def build_parser():
     transfer.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     transfer.add_argument("--seed", type=int, default=0)
     transfer.add_argument("--out", default="transfer-predictions.csv")
-    transfer.set_defaults(func=_cmd_transfer)
+    transfer.set_defaults(func=cmd_transfer)
     return parser
 
 
