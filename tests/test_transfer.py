@@ -208,6 +208,59 @@ def test_rank_target_is_invariant_to_monotone_transforms_per_space(problem):
                            TransferRegressor(**raw).fit(X, y_other_scale).predict(X))
 
 
+def test_standardize_aligns_each_space_with_its_own_statistics(problem):
+    X, y = problem
+    X = X.reshape(len(X), -1)
+    spaces = np.repeat(["nb201", "sss"], 30)
+    shifted = X.copy()
+    shifted[30:] = 5 * shifted[30:] + 3  # the second space lives elsewhere, at another scale
+    y = half_unlabelled(y)  # the "sss" half is unlabelled
+    reg = TransferRegressor(embedder="passthrough", regressor=RecordingRegressor(),
+                            align="standardize").fit(shifted, y, spaces=spaces)
+    flat = shifted.astype(np.float64)
+    for space, rows in (("nb201", slice(0, 30)), ("sss", slice(30, 60))):
+        mean, scale = reg.alignment_[space]
+        np.testing.assert_allclose(mean, flat[rows].mean(axis=0), rtol=1e-6)
+        np.testing.assert_allclose(scale, flat[rows].std(axis=0), rtol=1e-6)
+    embedding = reg.transform(shifted, spaces=spaces)
+    # after alignment, each space is centred and scaled: the shift and the scale are gone
+    np.testing.assert_allclose(embedding[:30].mean(axis=0), 0, atol=1e-5)
+    np.testing.assert_allclose(embedding[30:].std(axis=0), 1, rtol=1e-4)
+    np.testing.assert_allclose(reg.regressor_.X_fit_, embedding[:30], rtol=1e-6)
+    # an affine change of one space's features leaves its aligned embedding unchanged
+    other = TransferRegressor(embedder="passthrough", regressor=RecordingRegressor(),
+                              align="standardize").fit(X, y, spaces=spaces)
+    np.testing.assert_allclose(other.transform(X, spaces=spaces), embedding, atol=1e-5)
+
+
+def test_standardize_needs_the_spaces_of_numeric_rows(problem):
+    X, y = problem
+    X = X.reshape(len(X), -1)
+    spaces = np.repeat(["nb201", "sss"], 30)
+    reg = TransferRegressor(embedder="passthrough", align="standardize",
+                            random_state=0).fit(X, y, spaces=spaces)
+    with pytest.raises(ValueError, match="fit saw 2 search spaces and X is numeric: pass spaces"):
+        reg.predict(X)
+    with pytest.raises(ValueError, match="no architecture of the space 'darts' was seen in fit"):
+        reg.predict(X[:2], spaces=["nb201", "darts"])
+    assert reg.predict(X[:2], spaces=["sss", "sss"]).shape == (2,)
+    # one space: a plain standardisation, no spaces needed
+    single = TransferRegressor(embedder="passthrough", align="standardize",
+                               random_state=0).fit(X, y)
+    assert list(single.alignment_) == [""] and single.predict(X).shape == (60,)
+
+
+def test_standardize_recognises_the_spaces_of_architecture_strings():
+    nb201 = NB201Space().sample(6, random_state=0)
+    sss = NATSSizeSpace().sample(6, random_state=0)
+    y = np.r_[np.linspace(80, 90, 6), np.full(6, np.nan)]
+    reg = TransferRegressor(features=EPDJMTransformer(**TINY_EPDJM), embedder="passthrough",
+                            align="standardize", random_state=0).fit(nb201 + sss, y)
+    assert set(reg.alignment_) == {"tss", "sss"}
+    Xt = reg.transform(sss)
+    np.testing.assert_allclose(Xt.mean(axis=0), 0, atol=1e-4)
+
+
 def test_rank_target_ranks_within_each_space(problem):
     X, y = problem
     spaces = np.tile(["a", "b"], 30)

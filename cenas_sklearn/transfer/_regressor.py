@@ -86,6 +86,24 @@ class TransferRegressor(VersionedPickleMixin, RegressorMixin, TransformerMixin, 
         by ``spaces`` in :meth:`fit`, or else recognised from architecture
         strings by their notation; architectures given otherwise, and all rows
         of a numeric ``X``, then form one group.
+    align : {"none", "standardize"}, default="none"
+        How the embeddings of the search spaces are put on a common footing
+        before the regressor reads them. ``"standardize"``: each space's
+        embeddings are centred and scaled to unit variance, per dimension, with
+        the mean and standard deviation of all its rows in :meth:`fit`,
+        labelled or not (the statistics are kept in ``alignment_``). The
+        embedder places the spaces apart, and a regressor trained on one space
+        then reads the other at the edge of, or outside, what it learned:
+        aligning their first two moments makes each architecture's position
+        *relative to its own space* the regressor's input, which is what
+        transfers (``benchmarks/bench_transfer.py`` measures both). The spaces
+        are those of ``target="rank"``; with a single space, this is a plain
+        standardisation. With a numeric ``X`` from several spaces,
+        :meth:`predict` and :meth:`transform` then need ``spaces`` too (under
+        :func:`sklearn.set_config(enable_metadata_routing=True)
+        <sklearn.set_config>`, ``set_predict_request(spaces=True)`` and
+        ``set_score_request(spaces=True)`` route it in model selection).
+        ``"none"``: the embedder's output as it is.
     random_state : int, RandomState instance or None, default=None
         Seeds the sub-estimators built by default (``None`` parameters): the
         EPDJM initialisations, the embedder's training and the random forest.
@@ -103,6 +121,10 @@ class TransferRegressor(VersionedPickleMixin, RegressorMixin, TransformerMixin, 
         The fitted regressor (fitted on the labelled rows only).
     n_labelled_ : int
         Number of labelled rows (finite ``y``) in :meth:`fit`.
+    alignment_ : dict
+        With ``align="standardize"``: for each space label (``""`` for
+        architectures of no known space, and for numeric ``X`` without
+        ``spaces``), the ``(mean, scale)`` of its embeddings in :meth:`fit`.
     n_features_in_ : int
         Number of features of a numeric ``X`` (or as reported by ``features_``).
         Only defined when ``X`` was numeric.
@@ -156,15 +178,17 @@ class TransferRegressor(VersionedPickleMixin, RegressorMixin, TransformerMixin, 
         "embedder": [None, StrOptions({_PASSTHROUGH}), HasMethods(["fit", "transform"])],
         "regressor": [None, HasMethods(["fit", "predict"])],
         "target": [StrOptions({"raw", "rank"})],
+        "align": [StrOptions({"standardize", "none"})],
         "random_state": ["random_state"],
     }
 
     def __init__(self, *, features=None, embedder=None, regressor=None, target="raw",
-                 random_state=None):
+                 align="none", random_state=None):
         self.features = features
         self.embedder = embedder
         self.regressor = regressor
         self.target = target
+        self.align = align
         self.random_state = random_state
 
     # ------------------------------------------------------------------ fit
@@ -187,8 +211,8 @@ class TransferRegressor(VersionedPickleMixin, RegressorMixin, TransformerMixin, 
             an error.
         spaces : array-like of shape (n_samples,), default=None
             Search space (any hashable label) of each row, used by
-            ``target="rank"`` only. Default: recognised from architecture
-            strings; a single group for numeric ``X``. Pass it through
+            ``target="rank"`` and ``align="standardize"``. Default: recognised
+            from architecture strings; a single group for numeric ``X``. Pass it through
             ``params={"spaces": ...}`` in
             :func:`~sklearn.model_selection.cross_val_score`, or as a fit
             parameter of :class:`~sklearn.model_selection.GridSearchCV`.
@@ -237,7 +261,8 @@ class TransferRegressor(VersionedPickleMixin, RegressorMixin, TransformerMixin, 
                 f"y has no labelled architecture: all {len(y)} targets are NaN (NaN marks an "
                 "unlabelled architecture); give the accuracy of at least one"
             )
-        target = self._transform_y(X, y, labelled, spaces)
+        labels = _space_labels(X, spaces, len(y), strict=self.target == "rank")
+        target = self._transform_y(y, labelled, labels)
 
         seeds = check_random_state(self.random_state).randint(np.iinfo(np.int32).max, size=3)
         self.features_ = self._make_features(X, seeds[0])
@@ -247,6 +272,14 @@ class TransferRegressor(VersionedPickleMixin, RegressorMixin, TransformerMixin, 
             embedding = features
         else:
             embedding = self.embedder_.fit_transform(features)
+        self.alignment_ = {}
+        if self.align == "standardize":
+            for label in dict.fromkeys(labels):
+                rows = embedding[_rows_of(labels, label)].astype(np.float64)
+                scale = rows.std(axis=0)
+                scale[~(scale > 1e-12 * np.abs(rows).max(initial=1.0))] = 1.0
+                self.alignment_[label] = (rows.mean(axis=0), scale)
+            embedding = self._align(embedding, labels)
         if self.regressor is None:
             from sklearn.ensemble import RandomForestRegressor
 
@@ -267,12 +300,29 @@ class TransferRegressor(VersionedPickleMixin, RegressorMixin, TransformerMixin, 
                         ensure_all_finite="allow-nan")
         return column_or_1d(y, warn=True)
 
-    def _transform_y(self, X, y, labelled, spaces):
+    def _transform_y(self, y, labelled, labels):
         """The regressor's target: ``y``, or the within-space quantiles of the labelled ``y``."""
         if self.target == "raw":
             return y
-        codes = _space_codes(X, spaces, len(y))
-        return _within_space_quantiles(y, codes, labelled)
+        return _within_space_quantiles(y, _codes(labels), labelled)
+
+    def _align(self, embedding, labels):
+        """Each row standardised with the statistics of its space (``align="standardize"``)."""
+        if not self.alignment_:
+            return embedding
+        out = np.empty(embedding.shape, dtype=embedding.dtype)
+        for label in dict.fromkeys(labels):
+            if label not in self.alignment_:
+                known = ", ".join(repr(k) for k in self.alignment_)
+                raise ValueError(
+                    f"no architecture of the space {label!r} was seen in fit (spaces seen: "
+                    f"{known}): align='standardize' needs each space's statistics; include "
+                    "its architectures in fit, unlabelled (y = NaN) if need be"
+                )
+            mean, scale = self.alignment_[label]
+            rows = _rows_of(labels, label)
+            out[rows] = (embedding[rows] - mean) / scale
+        return out
 
     def _make_features(self, X, seed):
         if self.features is None:
@@ -318,19 +368,23 @@ class TransferRegressor(VersionedPickleMixin, RegressorMixin, TransformerMixin, 
         return embedder
 
     # ------------------------------------------------------------------ predict
-    def transform(self, X):
+    def transform(self, X, spaces=None):
         """The embedding of each architecture (the regressor's input).
 
         Parameters
         ----------
         X : list of architectures or array-like
             As in :meth:`fit`.
+        spaces : array-like of shape (n_samples,), default=None
+            Search space of each row, as in :meth:`fit`. Needed with
+            ``align="standardize"`` when ``X`` is numeric and :meth:`fit` saw
+            several spaces.
 
         Returns
         -------
         X_new : ndarray of shape (n_samples, n_dimensions)
             The output of ``embedder_`` (of ``features_`` when the embedder is
-            ``"passthrough"``).
+            ``"passthrough"``), aligned across spaces as ``align`` says.
         """
         check_is_fitted(self)
         X = _as_sequence(X)
@@ -338,17 +392,30 @@ class TransferRegressor(VersionedPickleMixin, RegressorMixin, TransformerMixin, 
             features = self._validate_numeric(X, reset=False)
         else:
             features = self.features_.transform(X)
-        if _is_passthrough(self.embedder_):
-            return features
-        return self.embedder_.transform(features)
+        embedding = features if _is_passthrough(self.embedder_) else \
+            self.embedder_.transform(features)
+        if not self.alignment_:
+            return embedding
+        labels = _space_labels(X, spaces, len(embedding))
+        if spaces is None and not _holds_architectures(X):
+            if len(self.alignment_) > 1:
+                raise ValueError(
+                    f"fit saw {len(self.alignment_)} search spaces and X is numeric: pass "
+                    "spaces= (the space of each row) so that each row is aligned with the "
+                    "statistics of its own space"
+                )
+            labels = [next(iter(self.alignment_))] * len(embedding)
+        return self._align(embedding, labels)
 
-    def predict(self, X):
+    def predict(self, X, spaces=None):
         """Predict the target of each architecture.
 
         Parameters
         ----------
         X : list of architectures or array-like
             As in :meth:`fit`.
+        spaces : array-like of shape (n_samples,), default=None
+            Search space of each row, as in :meth:`transform`.
 
         Returns
         -------
@@ -357,7 +424,7 @@ class TransferRegressor(VersionedPickleMixin, RegressorMixin, TransformerMixin, 
             quantiles in ``[0, 1]``, which rank architectures of any space.
         """
         check_is_fitted(self)
-        return self.regressor_.predict(self.transform(X))
+        return self.regressor_.predict(self.transform(X, spaces))
 
     def score(self, X, y, sample_weight=None, spaces=None):
         """Coefficient of determination R² of the predictions on the labelled rows.
@@ -378,7 +445,7 @@ class TransferRegressor(VersionedPickleMixin, RegressorMixin, TransformerMixin, 
         sample_weight : array-like of shape (n_samples,), default=None
             Sample weights.
         spaces : array-like of shape (n_samples,), default=None
-            Search space of each row, for ``target="rank"``.
+            Search space of each row, as in :meth:`fit`.
 
         Returns
         -------
@@ -391,11 +458,13 @@ class TransferRegressor(VersionedPickleMixin, RegressorMixin, TransformerMixin, 
         labelled = ~np.isnan(y)
         if not labelled.any():
             raise ValueError("y has no labelled architecture to score: all targets are NaN")
-        target = self._transform_y(X, y, labelled, spaces)
+        labels = _space_labels(X, spaces, len(y), strict=self.target == "rank")
+        target = self._transform_y(y, labelled, labels)
         if sample_weight is not None:
             check_consistent_length(y, sample_weight)
         weights = None if sample_weight is None else np.asarray(sample_weight)[labelled]
-        return r2_score(target[labelled], self.predict(X)[labelled], sample_weight=weights)
+        return r2_score(target[labelled], self.predict(X, spaces)[labelled],
+                        sample_weight=weights)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -458,26 +527,39 @@ def _holds_architectures(X) -> bool:
     return any(isinstance(item, str) or callable(item) for item in items)
 
 
-def _space_codes(X, spaces, n_samples):
-    """One integer code per row for the space it belongs to."""
+def _space_labels(X, spaces, n_samples, strict=False):
+    """The space label of each row: ``spaces``, recognised from strings, or one group.
+
+    A string of no known notation is an error when ``strict`` (ranks need its space), else
+    it joins the group of the architectures given otherwise.
+    """
     if spaces is not None:
         if isinstance(spaces, str):
             raise TypeError("spaces must be an array-like of one label per row, got a string")
         labels = list(spaces.tolist() if hasattr(spaces, "tolist") else spaces)
         if len(labels) != n_samples:
             raise ValueError(f"spaces has {len(labels)} labels for {n_samples} rows")
-    elif _holds_architectures(X):
-        labels = [_space_of(arch, position) for position, arch in enumerate(X)]
-    else:
-        return np.zeros(n_samples, dtype=np.intp)
+        try:
+            dict.fromkeys(labels)
+        except TypeError as exc:
+            raise TypeError(f"the labels of spaces must be hashable: {exc}") from None
+        return labels
+    if _holds_architectures(X):
+        return [_space_of(arch, position, strict) for position, arch in enumerate(X)]
+    return [_OTHER] * n_samples
+
+
+def _codes(labels):
+    """One integer code per row for the space it belongs to."""
     index = {}
-    try:
-        return np.array([index.setdefault(label, len(index)) for label in labels], dtype=np.intp)
-    except TypeError as exc:
-        raise TypeError(f"the labels of spaces must be hashable: {exc}") from None
+    return np.array([index.setdefault(label, len(index)) for label in labels], dtype=np.intp)
 
 
-def _space_of(arch, position):
+def _rows_of(labels, label):
+    return np.array([item == label for item in labels], dtype=bool)
+
+
+def _space_of(arch, position, strict):
     if isinstance(arch, np.str_):
         arch = str(arch)
     if not isinstance(arch, str):
@@ -485,6 +567,8 @@ def _space_of(arch, position):
     try:
         return infer_space(arch).nats_name
     except ValueError as exc:
+        if not strict:
+            return _OTHER
         raise ValueError(
             f"target='rank' ranks within each search space, and the space of the architecture "
             f"at position {position} is unknown ({exc}); pass spaces= to fit"
