@@ -258,6 +258,7 @@ def _store_space(store):
 def cmd_transfer(args):
     import numpy as np
     from scipy.stats import kendalltau, pearsonr
+    from sklearn.base import clone
 
     from .embedding import ContrastiveEmbedder
     from .features import EPDJMStore, SpectralFeatures
@@ -269,29 +270,34 @@ def cmd_transfer(args):
     src_archs = [key.split(":", 1)[1] for key in source.archs]
     tgt_archs = [key.split(":", 1)[1] for key in target.archs]
     y_src = np.asarray(src_table.accuracy(src_archs, args.source_dataset), dtype=float)
-    X = np.concatenate([np.asarray(source.epdjm()), np.asarray(target.epdjm())])
-    log_params = np.log(np.concatenate([source.n_parameters(), target.n_parameters()])
+    epdjm = np.concatenate([np.asarray(source.epdjm()), np.asarray(target.epdjm())])
+    log_params = np.log(np.maximum(np.concatenate([source.n_parameters(),
+                                                   target.n_parameters()]), 1)
                         .astype(np.float64))
     y = np.concatenate([y_src, np.full(len(target), np.nan)])
+    labels = np.array([spaces[0]] * len(source) + [spaces[1]] * len(target))
     if args.features == "params":
         X, embedder = log_params[:, None], "passthrough"
     elif args.features == "spectral":
-        X = np.column_stack([SpectralFeatures().fit_transform(X), log_params])
+        X = np.column_stack([SpectralFeatures().fit_transform(epdjm), log_params])
         embedder = "passthrough"
-    else:
-        embedder = ContrastiveEmbedder(max_iter=args.max_iter, device=args.device,
+    else:  # the embedder reads the EPDJMs and the log parameter count
+        X = np.column_stack([epdjm.reshape(len(epdjm), -1), log_params])
+        embedder = ContrastiveEmbedder(feature_shape=epdjm.shape[1:], log_n_parameters=True,
+                                       max_iter=args.max_iter, device=args.device,
                                        random_state=args.seed)
-    reg = TransferRegressor(features="passthrough", embedder=embedder, random_state=args.seed)
+    reg = TransferRegressor(features="passthrough", embedder=embedder, align=args.align,
+                            random_state=args.seed)
     print(f"fitting on {len(source)} labelled {spaces[0]} architectures "
           f"({src_table.name}, {args.source_dataset or src_table.datasets[0]}) and "
-          f"{len(target)} unlabelled {spaces[1]} ones; features: {args.features}", flush=True)
+          f"{len(target)} unlabelled {spaces[1]} ones; features: {args.features}, "
+          f"align: {args.align}", flush=True)
     if args.features == "embedding+params":
-        emb = reg.fit(X, y).transform(X)
+        emb = clone(reg).set_params(align="none").fit(X, y).transform(X)
         X = np.column_stack([emb, log_params])
-        reg = TransferRegressor(features="passthrough", embedder="passthrough",
-                                random_state=args.seed)
-    reg.fit(X, y)
-    prediction = reg.predict(X[len(source):])
+        reg.set_params(embedder="passthrough")
+    reg.fit(X, y, spaces=labels)
+    prediction = reg.predict(X[len(source):], spaces=labels[len(source):])
     lines = ["architecture,prediction"]
     lines += [f"{a},{p:.6g}" for a, p in zip(tgt_archs, prediction, strict=True)]
     message = ""

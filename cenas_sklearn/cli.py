@@ -309,8 +309,12 @@ def build_parser():
                           help="what the forest reads: the contrastive embedding (default), "
                           "with the log parameter count, the spectral features, or the log "
                           "parameter count alone")
-    transfer.add_argument("--max-iter", type=_positive_int, default=150,
-                          help="embedder epochs (default: 150)")
+    transfer.add_argument("--max-iter", type=_positive_int, default=20,
+                          help="embedder epochs (default: 20; a short training transfers "
+                          "better across spaces)")
+    transfer.add_argument("--align", choices=("standardize", "none"), default="standardize",
+                          help="standardise each space's features with its own statistics "
+                          "before the forest (default), or not")
     transfer.add_argument("--data-home", default=None,
                           help="folder holding the tables (default: $CENAS_DATA)")
     transfer.add_argument("--download", action="store_true",

@@ -159,14 +159,17 @@ def test_search_and_simulate_on_the_nb201_table(two_stores, tmp_path, shared_dat
         assert f"{method} " in printed
 
 
-@pytest.mark.parametrize("features", ["embedding", "embedding+params", "spectral", "params"])
-def test_transfer_ranks_the_target_store_and_scores_it(features, two_stores, tmp_path,
+@pytest.mark.parametrize("features, align", [
+    ("embedding", "standardize"), ("embedding+params", "none"), ("spectral", "standardize"),
+    ("params", "none")])
+def test_transfer_ranks_the_target_store_and_scores_it(features, align, two_stores, tmp_path,
                                                        shared_data, capsys):
     from scipy.stats import kendalltau
 
     out = tmp_path / "pred.csv"
     argv = ["transfer", "--source", str(two_stores[0]), "--target", str(two_stores[1]),
             "--data-home", str(shared_data), "--features", features, "--max-iter", "2",
+            "--align", align,
             "--target-dataset", "cifar100", "--out", str(out)]
     assert main(argv) == 0
     printed = capsys.readouterr().out
