@@ -1,9 +1,7 @@
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 
 import joblib
 import numpy as np
@@ -12,6 +10,8 @@ import pytest
 from cenas_sklearn.benchmarks import fetch_nats_size, fetch_nb201
 from cenas_sklearn.cli import main
 from cenas_sklearn.features import EPDJMStore
+
+from ._processes import sigkill_when
 
 TINY = ["--n-probe", "8", "--probe-size", "8", "--n-inits", "2", "--n-components", "4",
         "--quiet"]
@@ -269,21 +269,11 @@ def test_sigkill_mid_run_then_resume_equals_uninterrupted(tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "cenas_sklearn", *args, "--out", str(killed)],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     manifest = killed / "manifest.json"
-    deadline = time.monotonic() + 240
-    try:
-        while time.monotonic() < deadline:
-            if manifest.exists():
-                done = json.loads(manifest.read_text())["done"]
-                if len(done) >= 2:
-                    break
-            if proc.poll() is not None:
-                pytest.fail("the run finished before it could be killed; make it longer")
-            time.sleep(0.05)
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+
+    def two_chunks_done():
+        return manifest.exists() and len(json.loads(manifest.read_text())["done"]) >= 2
+
+    sigkill_when(proc, two_chunks_done, timeout=240, waiting_for="its second chunk")
     partial = EPDJMStore(killed)
     assert 2 <= partial.n_done < 12
     finished = dict(partial.manifest["done"])

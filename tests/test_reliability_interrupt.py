@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import textwrap
@@ -35,6 +34,7 @@ from cenas_sklearn.search import (
 from cenas_sklearn.spaces import NB201Space
 
 from ._data import REPO_ROOT
+from ._processes import sigkill_when
 
 N_ITER = 14
 
@@ -92,22 +92,11 @@ def test_sigkill_mid_search_then_resume_equals_uninterrupted(name, tmp_path):
     path = tmp_path / "search.json"
     child = subprocess.Popen([sys.executable, "-c", _CHILD, name, str(path)], cwd=REPO_ROOT,
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            assert child.poll() is None, "the search ended before it was killed: " + \
-                child.stdout.read().decode()[-2000:]
-            assert time.monotonic() < deadline, "the child never checkpointed 6 evaluations"
-            if path.exists() and len(json.loads(path.read_text())["history"]["index"]) >= 6:
-                break
-            time.sleep(0.02)
-        os.kill(child.pid, signal.SIGKILL)
-        assert child.wait(timeout=30) == -signal.SIGKILL
-    finally:
-        if child.poll() is None:
-            child.kill()
-            child.wait()
-        child.stdout.close()
+
+    def six_evaluations():
+        return path.exists() and len(json.loads(path.read_text())["history"]["index"]) >= 6
+
+    sigkill_when(child, six_evaluations, timeout=180, waiting_for="6 checkpointed evaluations")
 
     done = json.loads(path.read_text())["history"]["index"]
     assert 6 <= len(done) < N_ITER

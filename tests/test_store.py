@@ -1,10 +1,7 @@
 import json
-import os
-import signal
 import subprocess
 import sys
 import textwrap
-import time
 
 import numpy as np
 import pytest
@@ -15,6 +12,7 @@ from cenas_sklearn.features import EPDJMStore, EPDJMTransformer, ZeroJacobianWar
 from cenas_sklearn.spaces import NATSSizeSpace, NB201Space
 
 from ._data import REPO_ROOT
+from ._processes import sigkill_when
 
 ALL_NONE = "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|"
 MIXED = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|none~1|none~2|"
@@ -250,19 +248,7 @@ def test_killed_process_then_resume(tmp_path, epdjm, small_nb201, expected, monk
     store = EPDJMStore.create(folder, epdjm, ARCHS, chunk_size=2)
     child = subprocess.Popen([sys.executable, "-c", _KILLED_CHILD, str(folder), str(marker)],
                              cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 150
-        while not marker.exists():
-            assert child.poll() is None, child.stdout.read().decode()
-            assert time.monotonic() < deadline, "the child never reached its second chunk"
-            time.sleep(0.1)
-        os.kill(child.pid, signal.SIGKILL)
-        assert child.wait(timeout=30) == -signal.SIGKILL
-    finally:
-        if child.poll() is None:
-            child.kill()
-            child.wait()
-        child.stdout.close()
+    sigkill_when(child, marker.exists, timeout=150, waiting_for="its second chunk")
     reopened = EPDJMStore(folder)
     assert list(reopened.manifest["done"]) == ["0"]
     # The killed chunk's rows are on disk, but unlisted: they will be recomputed.
