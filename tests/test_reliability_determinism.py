@@ -103,6 +103,7 @@ _CHILD = textwrap.dedent("""
 """)
 
 
+@pytest.mark.filterwarnings("ignore::cenas_sklearn.features.ZeroJacobianWarning")
 def test_threads_do_not_mix_their_seeds():
     """Torch's generator is process-wide: threads computing EPDJMs or fitting embedders at
     once must not draw from each other's seeded generator."""
