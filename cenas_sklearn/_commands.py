@@ -25,6 +25,21 @@ def load_table(space, data_home, download):
         ) from None
 
 
+def _cli_space(space):
+    """The command line's name of a space: ``"nb201"`` for NATS-Bench's ``"tss"``."""
+    return "nb201" if space == "tss" else space
+
+
+def _split_keys(keys, where):
+    """The one space and the architectures of ``space:architecture`` keys (a store's
+    ``archs``, or the ``.archs.txt`` of ``cenas embed``)."""
+    prefixes = {key.split(":", 1)[0] for key in keys}
+    if len(prefixes) != 1:
+        raise ValueError(f"{where} mixes search spaces ({sorted(prefixes)}); give one "
+                         "space at a time")
+    return _cli_space(prefixes.pop()), [key.split(":", 1)[1] for key in keys]
+
+
 def _read_candidates(embeddings_path, space):
     """Embeddings (``.npy``) and the architectures of their rows.
 
@@ -43,13 +58,10 @@ def _read_candidates(embeddings_path, space):
                          f"(n, n_inits, d), got shape {embeddings.shape}")
     sidecar = path.with_suffix(".archs.txt")
     if sidecar.is_file():
-        keys = sidecar.read_text().splitlines()
-        prefixes = {key.split(":", 1)[0] for key in keys}
-        names = {"tss": "nb201"}
-        if {names.get(p, p) for p in prefixes} != {names.get(space, space)}:
-            raise ValueError(f"{sidecar} holds architectures of {sorted(prefixes)}, "
+        key_space, archs = _split_keys(sidecar.read_text().splitlines(), sidecar)
+        if key_space != _cli_space(space):
+            raise ValueError(f"{sidecar} holds architectures of the {key_space} space, "
                              f"not of the {space} space")
-        archs = [key.split(":", 1)[1] for key in keys]
     else:
         from .spaces import get_space
 
@@ -246,13 +258,6 @@ def cmd_simulate(args):
 
 
 # ---------------------------------------------------------------------- transfer
-def _store_space(store):
-    prefixes = {key.split(":", 1)[0] for key in store.archs}
-    if len(prefixes) != 1:
-        raise ValueError(f"{store.path} mixes search spaces ({sorted(prefixes)}); give one "
-                         "store per space")
-    prefix = prefixes.pop()
-    return "nb201" if prefix == "tss" else prefix
 
 
 def cmd_transfer(args):
@@ -265,10 +270,10 @@ def cmd_transfer(args):
     from .transfer import TransferRegressor
 
     source, target = EPDJMStore(args.source), EPDJMStore(args.target)
-    spaces = [_store_space(source), _store_space(target)]
+    (src_space, src_archs), (tgt_space, tgt_archs) = (
+        _split_keys(store.archs, store.path) for store in (source, target))
+    spaces = [src_space, tgt_space]
     src_table = load_table(spaces[0], args.data_home, args.download)
-    src_archs = [key.split(":", 1)[1] for key in source.archs]
-    tgt_archs = [key.split(":", 1)[1] for key in target.archs]
     y_src = np.asarray(src_table.accuracy(src_archs, args.source_dataset), dtype=float)
     epdjm = np.concatenate([np.asarray(source.epdjm()), np.asarray(target.epdjm())])
     log_params = np.log(np.maximum(np.concatenate([source.n_parameters(),
