@@ -274,6 +274,17 @@ def test_build_validates(nb201):
         NB201Space(C=0)
 
 
+@pytest.mark.parametrize("space_name", ["nb201", "sss"])
+def test_networks_reject_image_sizes_their_reductions_cannot_halve(space_name, request):
+    space = request.getfixturevalue(space_name)
+    net = space.build(0).train()
+    assert net(torch.zeros(2, 3, 12, 8)).shape == (2, 10)  # multiples of 4 (two halvings)
+    for shape in [(2, 3, 15, 16), (2, 3, 16, 10), (3, 16, 16)]:
+        with pytest.raises(ValueError, match=r"multiples of 4 .* got \(" + ", ".join(
+                map(str, shape))):
+            net(torch.zeros(shape))
+
+
 def test_small_builder_settings():
     small = NB201Space(C=8, N=1)
     assert repr(small) == "NB201Space(C=8, N=1)"

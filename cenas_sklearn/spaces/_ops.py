@@ -217,8 +217,17 @@ class CellNetwork(nn.Module):
         self.lastact = nn.Sequential(nn.BatchNorm2d(c_prev), nn.ReLU(inplace=False))
         self.global_pooling = nn.AdaptiveAvgPool2d(1)
         self.classifier = nn.Linear(c_prev, num_classes)
+        self.size_multiple = 2 ** sum(map(bool, reductions))
 
     def forward(self, x):
+        if x.ndim != 4 or any(size % self.size_multiple for size in x.shape[2:]):
+            # The residual blocks' strided convolution rounds odd sizes up and their
+            # 2x2 pooling rounds them down: the two branches would not add up.
+            raise ValueError(
+                f"this network takes images of shape (n, C, H, W) with H and W multiples of "
+                f"{self.size_multiple} (one halving per reduction block), got "
+                f"{tuple(x.shape)}"
+            )
         feature = self.stem(x)
         for cell in self.cells:
             feature = cell(feature)
