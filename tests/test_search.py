@@ -323,6 +323,15 @@ def test_checkpoint_resume_replays_the_same_search(smooth, tmp_path):
     assert calls == list(reference[7:])  # only the missing evaluations were made
     assert len(json.loads(path.read_text())["history"]["index"]) == 12
 
+    before = path.read_bytes()
+    with pytest.raises(ValueError, match=r"holds 12 evaluations, more than n_iter=10; resume "
+                                         r"with n_iter >= 12"):
+        small_bo(n_iter=10, checkpoint=path).fit(X, y)
+    assert path.read_bytes() == before  # a smaller n_iter never truncates the record
+    more = small_bo(n_iter=14, checkpoint=path).fit(X, y)  # a larger one extends it
+    np.testing.assert_array_equal(more.history_["index"][:12], reference)
+    assert len(json.loads(path.read_text())["history"]["index"]) == 14
+
     with pytest.raises(ValueError, match="does not match this search"):
         small_bo(n_iter=14, random_state=1, checkpoint=path).fit(X, y)
     with pytest.raises(ValueError, match="was not written by this search"):

@@ -159,6 +159,12 @@ class BaseArchitectureSearch(VersionedPickleMixin, BaseEstimator):
         proposer = self._make_proposer(candidates, groups, rng)
         digest = fingerprint(candidates)
         replay = self._read_checkpoint(digest, n_candidates)
+        if len(replay) > self.n_iter:
+            # Resuming would rewrite the file with the first n_iter evaluations only.
+            raise ValueError(
+                f"the checkpoint {self.checkpoint} holds {len(replay)} evaluations, more than "
+                f"n_iter={self.n_iter}; resume with n_iter >= {len(replay)} (recorded "
+                "evaluations are replayed, not recomputed) or choose another file")
 
         indices, values, errors = [], [], []
         sign = -1.0 if self.maximize else 1.0

@@ -69,7 +69,8 @@ class BayesianArchitectureSearch(BaseArchitectureSearch):
         exists when ``fit`` starts, the search resumes: its evaluations are replayed (the
         objective is not called again for them), which reproduces the same search. A file
         that is truncated, fails its checksum or was written by another search is a
-        ``ValueError``: the search never silently starts afresh over it.
+        ``ValueError``: the search never silently starts afresh over it. So is a file holding
+        more evaluations than ``n_iter``: resuming never truncates the record.
     random_state : int, RandomState instance or None, default=None
         Seed of the search; the same seed gives the same sequence of candidates.
     verbose : int, default=0
