@@ -8,7 +8,10 @@
    and GP-BO on the one-hot operation encoding, and optionally BO on features given as
    ``NAME=FILE.npy`` aligned with the NB201 indices ((15625, d) or (15625, n_inits, d)):
    the contrastive embeddings of ``cenas embed``, the spectral features..., at 100
-   queries, printed beside the reference figures. Curves are written as JSON (and a PNG
+   queries, printed beside the reference figures. Each BO-on-features method is then
+   compared with the better of REA and one-hot GP-BO at the last query (difference of the
+   means and its standard error over the seeds; within two standard errors is a match) and
+   with random search at 25 and 50 queries. Curves are written as JSON (and a PNG
    with ``--plot``) under ``--out``.
 
     python benchmarks/bench_search.py                      # timing + 3 seeds (quick)
@@ -89,6 +92,36 @@ def expected_best_of_random(values, n):
 
     cdf = np.where(k >= n, np.exp(log_binom(k, n) - log_binom(v.size, n)), 0.0)
     return float(np.sum(np.diff(cdf, prepend=0.0) * v))
+
+
+def compare(curves, rival, n):
+    """``(difference of the mean best at n queries, its standard error)``, Welch style."""
+    a, b = curves.best_so_far[:, n - 1], rival.best_so_far[:, n - 1]
+    se = np.sqrt(np.nanvar(a, ddof=1) / a.size + np.nanvar(b, ddof=1) / b.size)
+    return float(np.nanmean(a) - np.nanmean(b)), float(se)
+
+
+def verdicts(results, names, n_queries):
+    """One line per BO-on-features method: against the best baseline at the end, and
+    against random search at 25 and 50 queries. Within two standard errors is a match."""
+    baselines = [b for b in ("REA", "one-hot GP-BO") if b in results]
+    lines = []
+    for name in names:
+        if name not in results:
+            continue
+        parts = []
+        if baselines:
+            best = max(baselines, key=lambda b: results[b].mean[n_queries - 1])
+            diff, se = compare(results[name], results[best], n_queries)
+            word = "beats" if diff > 2 * se else "matches" if diff >= -2 * se else "is below"
+            parts.append(f"{word} {best} @{n_queries}: {diff:+.3f} (SE {se:.3f})")
+        if "random" in results:
+            for n in (25, 50):
+                if n < n_queries:
+                    diff, se = compare(results[name], results["random"], n)
+                    parts.append(f"vs random @{n}: {diff:+.2f} (SE {se:.2f})")
+        lines.append(f"  {name}: " + "; ".join(parts))
+    return lines
 
 
 def methods(embeddings=None):
@@ -173,6 +206,8 @@ def main(argv=None):
             print(f"  {name:18s} {s['mean']:6.2f} ({s['std']:.2f}) [{s['mean_regret']:.2f}]"
                   f"   reference {reference if reference is not None else '-':>6}"
                   f"   {early}   {time.perf_counter() - start:6.1f} s", flush=True)
+        for line in verdicts(results, embeddings, args.queries):
+            print(line)
         if args.plot and results:
             import matplotlib
 
