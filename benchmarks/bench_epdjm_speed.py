@@ -9,13 +9,17 @@ and the input gradient alone, on networks built beforehand (no construction, no
 decomposition, nothing else), whatever the implementation around them. ``ref / floor`` is the
 largest speed-up any implementation can reach while running the same networks with the same
 kernels (and so the same rounding). Where the difference exceeds 1e-4, it also compares
-both with a float64 SVD of the same Jacobians, to tell whose rounding it is. On CUDA it also
+both with a float64 SVD of the same Jacobians, to tell whose rounding it is (contiguous
+layout only). ``--memory-format channels_last`` times ours in that layout, whose kernels
+round differently; ``--jacobian-error`` then says how far each layout's float32 Jacobian is
+from the float64 network's. On CUDA it also
 prints architectures per second and the projected time for the whole 15,625-architecture
 space.
 
     python benchmarks/bench_epdjm_speed.py                 # paper settings, CPU
     python benchmarks/bench_epdjm_speed.py --n-random 5 --n-probe 64 --probe-size 16
     python benchmarks/bench_epdjm_speed.py --device cuda --skip-reference
+    python benchmarks/bench_epdjm_speed.py --memory-format channels_last
 """
 
 from __future__ import annotations
@@ -59,6 +63,20 @@ def float64_truth(factory, probes, seeds, n_components):
     return np.stack(out)
 
 
+def jacobian_errors(factory, probes, seed, memory_format):
+    """max |J32 - J64| / max |J64| of the float32 Jacobian in ours' layout and in the
+    contiguous one, J64 being the Jacobian of the same network in float64."""
+    truth = input_jacobian(build_module(factory, seed).double(), probes.double())
+    scale = truth.abs().max().clamp_min(torch.finfo(torch.float64).tiny)
+
+    def error(layout):
+        jac = input_jacobian(build_module(factory, seed), probes, memory_format=layout)
+        return float((jac.double() - truth).abs().max() / scale)
+
+    return {"jacobian_error": error(memory_format),
+            "contiguous_jacobian_error": error(torch.contiguous_format)}
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-random", type=int, default=20)
@@ -67,22 +85,32 @@ def main(argv=None):
     parser.add_argument("--n-inits", type=int, default=4)
     parser.add_argument("--n-components", type=int, default=128)
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--memory-format", choices=("contiguous", "channels_last"),
+                        default="contiguous",
+                        help="ours (and the floor) in this layout; the reference stays "
+                             "contiguous")
     parser.add_argument("--skip-reference", action="store_true")
+    parser.add_argument("--jacobian-error", action="store_true",
+                        help="also compare the float32 Jacobians with float64 networks (slow)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args(argv)
 
     device = resolve_device(args.device)
+    memory_format = {"contiguous": torch.contiguous_format,
+                     "channels_last": torch.channels_last}[args.memory_format]
     space = NB201Space()
     archs = [ALL_CONV, *space.sample(args.n_random, random_state=args.seed)]
     probes = torch.from_numpy(natural_probe_images(args.n_probe, args.probe_size))
     seeds = [init_seed(args.seed, i) for i in range(args.n_inits)]
-    print(f"device={device} threads={torch.get_num_threads()} n_probe={args.n_probe} "
+    print(f"device={device} memory_format={args.memory_format} "
+          f"threads={torch.get_num_threads()} n_probe={args.n_probe} "
           f"size={args.probe_size} n_inits={args.n_inits} k={args.n_components} "
           f"archs={len(archs)}", flush=True)
 
     def ours(factory):
-        out = compute_epdjm(factory, probes, seeds, args.n_components, device=device)
+        out = compute_epdjm(factory, probes, seeds, args.n_components, device=device,
+                            memory_format=memory_format)
         if device.startswith("cuda"):
             torch.cuda.synchronize()
         return out["epdjm"]
@@ -92,10 +120,11 @@ def main(argv=None):
 
     def floor(factory):
         """Seconds of the forward passes and input gradients alone, networks prebuilt."""
-        nets = [build_module(factory, seed).to(device).train() for seed in seeds]
+        nets = [build_module(factory, seed).to(device, memory_format=memory_format).train()
+                for seed in seeds]
         for net in nets:
             net.requires_grad_(False)
-        x = probes.to(device)
+        x = probes.to(device).contiguous(memory_format=memory_format)
         start = time.perf_counter()
         for net in nets:
             xi = x.clone().requires_grad_(True)
@@ -124,7 +153,9 @@ def main(argv=None):
             row["floor_ratio"] = times["ref"] / row["floor_s"]
             row["max_rel_diff"] = float(np.abs(outs["ours"] - outs["ref"]).max() / scale) \
                 if scale > 0 else float(np.abs(outs["ours"]).max())
-        if row.get("max_rel_diff", 0) > 1e-4:
+        if args.jacobian_error:
+            row.update(jacobian_errors(factory, probes, seeds[0], memory_format))
+        if row.get("max_rel_diff", 0) > 1e-4 and memory_format is torch.contiguous_format:
             truth = float64_truth(factory, probes, seeds, args.n_components)
             scale = np.abs(truth).max()
             row["ours_vs_float64"] = float(np.abs(outs["ours"] - truth).max() / scale)
@@ -135,12 +166,16 @@ def main(argv=None):
             f"{row['floor_ratio']:4.2f})  "
             f"max rel diff {row['max_rel_diff']:.1e}" if "ref_s" in row else ""
         ) + ("  (all-conv)" if i == 0 else ""), flush=True)
+        if "jacobian_error" in row:
+            print(f"     float32 Jacobian vs the float64 network (first init): ours "
+                  f"{row['jacobian_error']:.1e}, contiguous {row['contiguous_jacobian_error']:.1e}")
         if "ours_vs_float64" in row:
             print(f"     vs a float64 SVD of the same Jacobians: ours "
                   f"{row['ours_vs_float64']:.1e}, reference {row['ref_vs_float64']:.1e}")
 
     ours_total = sum(r["ours_s"] for r in rows)
-    summary = {"device": device, "n_archs": len(rows), "ours_total_s": ours_total,
+    summary = {"device": device, "memory_format": args.memory_format, "n_archs": len(rows),
+               "ours_total_s": ours_total,
                "archs_per_s": len(rows) / ours_total,
                "projected_nb201_s": len(space) * ours_total / len(rows)}
     if not args.skip_reference:

@@ -15,7 +15,8 @@ from torch import nn
 
 from benchmarks.epdjm_reference import reference_epdjm
 from cenas_sklearn.features import EPDJMTransformer, ZeroJacobianWarning, _epdjm
-from cenas_sklearn.features._jacobian import init_seed
+from cenas_sklearn.features._jacobian import compute_epdjm, init_seed
+from cenas_sklearn.features._probes import natural_probe_images
 from cenas_sklearn.spaces import NATSSizeSpace, NB201Space
 
 ALL_CONV = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|"
@@ -138,6 +139,18 @@ def test_precision_float64_stays_close_and_outputs_float32(epdjm):
     f64 = clone(epdjm).set_params(precision="float64").fit().transform(archs)
     assert f64.dtype == np.float32
     assert np.abs(f64 - f32).max() <= 1e-3 * np.abs(f64).max()
+
+
+def test_channels_last_layout_of_the_benchmarks_materialises_lazy_modules_first():
+    # benchmarks/bench_epdjm_speed.py --memory-format channels_last measures this layout.
+    def lazy():
+        return nn.Sequential(nn.LazyConv2d(4, 3), nn.Flatten(), nn.LazyLinear(3))
+
+    probes = torch.from_numpy(natural_probe_images(6, 8))
+    seeds = [init_seed(0, i) for i in range(2)]
+    fast = compute_epdjm(lazy, probes, seeds, 4, memory_format=torch.channels_last)["epdjm"]
+    np.testing.assert_allclose(fast, compute_epdjm(lazy, probes, seeds, 4)["epdjm"],
+                               rtol=1e-4, atol=1e-6)
 
 
 # ---------------------------------------------------------------- determinism
