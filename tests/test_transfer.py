@@ -183,6 +183,67 @@ def test_user_estimators_are_cloned_and_untouched(problem):
     assert reg.regressor_.n_features_in_ == TINY["embedding_dim"]
 
 
+# ---------------------------------------------------------------- seed ensembles
+def test_ensemble_averages_members_trained_from_their_own_seeds(problem):
+    X, y = problem
+    y = half_unlabelled(y)
+    embedder = ContrastiveEmbedder(**TINY)  # random_state=0, replaced per member
+    reg = TransferRegressor(embedder=embedder, regressor=Ridge(), n_embedders=3,
+                            align="standardize", random_state=0).fit(X, y)
+    assert embedder.random_state == 0 and not hasattr(embedder, "net_")  # untouched
+    assert len(reg.embedders_) == len(reg.regressors_) == 3
+    assert reg.embedder_ is reg.embedders_[0] and reg.regressor_ is reg.regressors_[0]
+    seeds = [e.random_state for e in reg.embedders_]
+    assert len(set(seeds)) == 3 and 0 not in seeds
+    # transform: the members' aligned embeddings side by side; predict: the mean of the
+    # members' regressors, each on its own block.
+    Z = reg.transform(X)
+    assert Z.shape == (60, 3 * TINY["embedding_dim"])
+    np.testing.assert_allclose(Z.mean(axis=0), 0, atol=1e-5)  # one space: all rows
+    blocks = np.split(Z, 3, axis=1)
+    assert not np.allclose(blocks[0], blocks[1])  # different seeds, different embeddings
+    members = [r.predict(b) for r, b in zip(reg.regressors_, blocks, strict=True)]
+    np.testing.assert_allclose(reg.predict(X), np.mean(members, axis=0), rtol=1e-6)
+    # Each member equals a single-embedder fit with that member's seed.
+    alone = TransferRegressor(embedder=clone(embedder).set_params(random_state=seeds[1]),
+                              regressor=Ridge(), align="standardize").fit(X, y)
+    np.testing.assert_allclose(alone.predict(X), members[1], rtol=1e-5, atol=1e-6)
+    # Reproducible, and the first member is seeded as a single embedder would be.
+    again = TransferRegressor(embedder=embedder, regressor=Ridge(), n_embedders=3,
+                              align="standardize", random_state=0).fit(X, y)
+    np.testing.assert_array_equal(again.predict(X), reg.predict(X))
+    single = TransferRegressor(random_state=0)._make_embedder("passthrough", 11)
+    assert single.random_state == 11
+    restored = pickle.loads(pickle.dumps(reg))
+    np.testing.assert_array_equal(restored.predict(X), reg.predict(X))
+
+
+def test_ensemble_of_default_subestimators_and_errors(problem):
+    X, y = problem
+    one = TransferRegressor(embedder=ContrastiveEmbedder(**TINY), random_state=0).fit(X, y)
+    two = TransferRegressor(embedder=ContrastiveEmbedder(**TINY), n_embedders=2,
+                            random_state=0).fit(X, y)
+    # One embedder is seeded as before ensembles existed (the user's own random_state);
+    # the first member of an ensemble draws its seed from random_state.
+    assert one.embedder_.random_state == TINY["random_state"]
+    forests = [r.random_state for r in two.regressors_]
+    assert forests[0] == one.regressor_.random_state and forests[0] != forests[1]
+    with pytest.raises(ValueError, match="n_embedders=2 needs an embedder"):
+        TransferRegressor(embedder="passthrough", n_embedders=2).fit(X.reshape(60, -1), y)
+
+
+def test_pickles_from_before_ensembles_still_predict(problem):
+    X, y = problem
+    reg = TransferRegressor(embedder="passthrough", random_state=0).fit(X.reshape(60, -1), y)
+    state = reg.__getstate__()
+    for name in ("embedders_", "regressors_", "n_embedders", "_widths"):
+        state.pop(name)
+    old = TransferRegressor.__new__(TransferRegressor)
+    old.__setstate__(state)
+    np.testing.assert_array_equal(old.predict(X.reshape(60, -1)), reg.predict(X.reshape(60, -1)))
+    assert old.get_params()["n_embedders"] == 1
+
+
 # ---------------------------------------------------------------- target="rank"
 def test_within_space_quantiles():
     y = np.array([3.0, 1.0, 2.0, np.nan, 10.0, 30.0, 20.0, 20.0])

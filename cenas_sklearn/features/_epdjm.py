@@ -81,8 +81,8 @@ class EPDJMTransformer(VersionedPickleMixin, TransformerMixin, BaseEstimator):
         float32 it is typically 0.05-1% (relative Frobenius norm) away from the
         float64 value at 64 probes of 16x16, and its largest entries up to 5%
         away at the paper's 256 probes of 32x32, so the smallest singular
-        directions carry rounding noise. ``"float64"`` is exact to that level and about twice as slow
-        on CPU. Outputs are float32 either way.
+        directions carry rounding noise. ``"float64"`` is exact to that level
+        and about twice as slow on CPU. Outputs are float32 either way.
     append_log_n_parameters : bool, default=False
         Append one last column to :meth:`transform`'s output: the natural log of
         each network's parameter count (read by

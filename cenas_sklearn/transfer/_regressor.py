@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import itertools
+import numbers
+
 import numpy as np
 from scipy.sparse import issparse
 from scipy.stats import rankdata
 from sklearn.base import BaseEstimator, RegressorMixin, TransformerMixin, _fit_context, clone
 from sklearn.metrics import r2_score
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import HasMethods, StrOptions
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils._tags import get_tags
 from sklearn.utils.validation import (
     check_array,
@@ -48,7 +51,13 @@ class TransferRegressor(VersionedPickleMixin, RegressorMixin, TransformerMixin, 
     and :meth:`predict` ranks the architectures of the unlabelled one.
 
     Every sub-estimator is cloned in :meth:`fit`; the fitted ones are
-    ``features_``, ``embedder_`` and ``regressor_``.
+    ``features_``, ``embedders_`` and ``regressors_``.
+
+    Contrastive embeddings trained from different seeds can transfer very
+    differently (``benchmarks/bench_transfer.py``: from one seed to the next,
+    Kendall's tau across spaces ranged from below 0 to above 0.6).
+    ``n_embedders`` trains several and averages their predictions, a seed
+    ensemble.
 
     Parameters
     ----------
@@ -104,10 +113,20 @@ class TransferRegressor(VersionedPickleMixin, RegressorMixin, TransformerMixin, 
         <sklearn.set_config>`, ``set_predict_request(spaces=True)`` and
         ``set_score_request(spaces=True)`` route it in model selection).
         ``"none"``: the embedder's output as it is.
+    n_embedders : int, default=1
+        Number of embedders, each a clone of ``embedder`` trained on the same
+        features from its own seed, with its own clone of ``regressor``.
+        :meth:`predict` averages the regressors' predictions, and
+        :meth:`transform` joins the embeddings side by side. With more than
+        one, each embedder's ``random_state`` is drawn from ``random_state``
+        (as :class:`~sklearn.ensemble.BaggingRegressor` seeds its members),
+        also when you pass the embedder. Needs an embedder (not
+        ``"passthrough"``).
     random_state : int, RandomState instance or None, default=None
         Seeds the sub-estimators built by default (``None`` parameters): the
-        EPDJM initialisations, the embedder's training and the random forest.
-        Estimators you pass are cloned with their own ``random_state``, which
+        EPDJM initialisations, the embedder's training and the random forest,
+        and the embedders of an ensemble (``n_embedders > 1``). Otherwise,
+        estimators you pass are cloned with their own ``random_state``, which
         is left as it is (as :class:`~sklearn.pipeline.Pipeline` does): set it
         there for reproducible results.
 
@@ -115,10 +134,15 @@ class TransferRegressor(VersionedPickleMixin, RegressorMixin, TransformerMixin, 
     ----------
     features_ : estimator or "passthrough"
         The fitted feature transformer.
+    embedders_ : list of estimators or ["passthrough"]
+        The ``n_embedders`` fitted embedders (fitted on all rows of ``X``).
     embedder_ : estimator or "passthrough"
-        The fitted embedder (fitted on all rows of ``X``).
+        The first of ``embedders_``.
+    regressors_ : list of estimators
+        The fitted regressors (fitted on the labelled rows only), one per
+        embedder.
     regressor_ : estimator
-        The fitted regressor (fitted on the labelled rows only).
+        The first of ``regressors_``.
     n_labelled_ : int
         Number of labelled rows (finite ``y``) in :meth:`fit`.
     alignment_ : dict
@@ -179,16 +203,18 @@ class TransferRegressor(VersionedPickleMixin, RegressorMixin, TransformerMixin, 
         "regressor": [None, HasMethods(["fit", "predict"])],
         "target": [StrOptions({"raw", "rank"})],
         "align": [StrOptions({"standardize", "none"})],
+        "n_embedders": [Interval(numbers.Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
     }
 
     def __init__(self, *, features=None, embedder=None, regressor=None, target="raw",
-                 align="none", random_state=None):
+                 align="none", n_embedders=1, random_state=None):
         self.features = features
         self.embedder = embedder
         self.regressor = regressor
         self.target = target
         self.align = align
+        self.n_embedders = n_embedders
         self.random_state = random_state
 
     # ------------------------------------------------------------------ fit
@@ -264,14 +290,30 @@ class TransferRegressor(VersionedPickleMixin, RegressorMixin, TransformerMixin, 
         labels = _space_labels(X, spaces, len(y), strict=self.target == "rank")
         target = self._transform_y(y, labelled, labels)
 
-        seeds = check_random_state(self.random_state).randint(np.iinfo(np.int32).max, size=3)
+        if self.n_embedders > 1 and _is_passthrough(self.embedder):
+            raise ValueError(
+                f"n_embedders={self.n_embedders} needs an embedder to train from several "
+                "seeds, got embedder='passthrough'")
+        rng = check_random_state(self.random_state)
+        seeds = rng.randint(np.iinfo(np.int32).max, size=3)
+        # (embedder, regressor) seeds of the members after the first, drawn after the first
+        # three so that a single embedder is seeded as before ensembles existed.
+        member_seeds = [tuple(seeds[1:])] + [
+            tuple(rng.randint(np.iinfo(np.int32).max, size=2))
+            for _ in range(self.n_embedders - 1)]
         self.features_ = self._make_features(X, seeds[0])
         features = self._fit_features(X)
-        self.embedder_ = self._make_embedder(self.features_, seeds[1])
-        if _is_passthrough(self.embedder_):
-            embedding = features
-        else:
-            embedding = self.embedder_.fit_transform(features)
+        self.embedders_, parts = [], []
+        for embedder_seed, _ in member_seeds:
+            embedder = self._make_embedder(self.features_, embedder_seed)
+            if _is_passthrough(embedder):
+                parts.append(features)
+            else:
+                parts.append(embedder.fit_transform(features))
+            self.embedders_.append(embedder)
+        self.embedder_ = self.embedders_[0]
+        self._widths = [part.shape[1] for part in parts]
+        embedding = parts[0] if len(parts) == 1 else np.hstack(parts)
         self.alignment_ = {}
         if self.align == "standardize":
             for label in dict.fromkeys(labels):
@@ -280,15 +322,26 @@ class TransferRegressor(VersionedPickleMixin, RegressorMixin, TransformerMixin, 
                 scale[~(scale > 1e-12 * np.abs(rows).max(initial=1.0))] = 1.0
                 self.alignment_[label] = (rows.mean(axis=0), scale)
             embedding = self._align(embedding, labels)
-        if self.regressor is None:
-            from sklearn.ensemble import RandomForestRegressor
+        self.regressors_ = []
+        for (_, regressor_seed), block in zip(member_seeds, self._blocks(embedding),
+                                              strict=True):
+            if self.regressor is None:
+                from sklearn.ensemble import RandomForestRegressor
 
-            self.regressor_ = RandomForestRegressor(random_state=int(seeds[2]))
-        else:
-            self.regressor_ = clone(self.regressor)
-        self.regressor_.fit(embedding[labelled], target[labelled])
+                regressor = RandomForestRegressor(random_state=int(regressor_seed))
+            else:
+                regressor = clone(self.regressor)
+            self.regressors_.append(regressor.fit(block[labelled], target[labelled]))
+        self.regressor_ = self.regressors_[0]
         self.n_labelled_ = int(labelled.sum())
         return embedding
+
+    def _blocks(self, embedding):
+        """The columns of each embedder in a joined embedding."""
+        if len(self.embedders_) == 1:
+            return [embedding]
+        bounds = np.cumsum([0, *self._widths])
+        return [embedding[:, start:stop] for start, stop in itertools.pairwise(bounds)]
 
     def _check_y(self, y):
         if y is None:
@@ -356,6 +409,8 @@ class TransferRegressor(VersionedPickleMixin, RegressorMixin, TransformerMixin, 
             embedder = ContrastiveEmbedder(random_state=int(seed))
         else:
             embedder = clone(self.embedder)
+            if self.n_embedders > 1 and "random_state" in embedder.get_params(deep=False):
+                embedder.set_params(random_state=int(seed))
         feature_shape = getattr(features, "feature_shape_", None)
         params = embedder.get_params(deep=False)
         if feature_shape is not None and "feature_shape" in params \
@@ -384,7 +439,9 @@ class TransferRegressor(VersionedPickleMixin, RegressorMixin, TransformerMixin, 
         -------
         X_new : ndarray of shape (n_samples, n_dimensions)
             The output of ``embedder_`` (of ``features_`` when the embedder is
-            ``"passthrough"``), aligned across spaces as ``align`` says.
+            ``"passthrough"``), aligned across spaces as ``align`` says; with
+            several embedders, their outputs side by side, in the order of
+            ``embedders_``.
         """
         check_is_fitted(self)
         X = _as_sequence(X)
@@ -392,8 +449,9 @@ class TransferRegressor(VersionedPickleMixin, RegressorMixin, TransformerMixin, 
             features = self._validate_numeric(X, reset=False)
         else:
             features = self.features_.transform(X)
-        embedding = features if _is_passthrough(self.embedder_) else \
-            self.embedder_.transform(features)
+        parts = [features if _is_passthrough(embedder) else embedder.transform(features)
+                 for embedder in self.embedders_]
+        embedding = parts[0] if len(parts) == 1 else np.hstack(parts)
         if not self.alignment_:
             return embedding
         labels = _space_labels(X, spaces, len(embedding))
@@ -420,11 +478,17 @@ class TransferRegressor(VersionedPickleMixin, RegressorMixin, TransformerMixin, 
         Returns
         -------
         y_pred : ndarray of shape (n_samples,)
-            Predicted targets; with ``target="rank"``, predicted within-space
-            quantiles in ``[0, 1]``, which rank architectures of any space.
+            Predicted targets (the mean of the regressors' predictions); with
+            ``target="rank"``, predicted within-space quantiles in ``[0, 1]``,
+            which rank architectures of any space.
         """
         check_is_fitted(self)
-        return self.regressor_.predict(self.transform(X, spaces))
+        blocks = self._blocks(self.transform(X, spaces))
+        if len(blocks) == 1:
+            return self.regressor_.predict(blocks[0])
+        return np.mean([regressor.predict(block)
+                        for regressor, block in zip(self.regressors_, blocks, strict=True)],
+                       axis=0)
 
     def score(self, X, y, sample_weight=None, spaces=None):
         """Coefficient of determination R² of the predictions on the labelled rows.
@@ -465,6 +529,12 @@ class TransferRegressor(VersionedPickleMixin, RegressorMixin, TransformerMixin, 
         weights = None if sample_weight is None else np.asarray(sample_weight)[labelled]
         return r2_score(target[labelled], self.predict(X, spaces)[labelled],
                         sample_weight=weights)
+
+    def __setstate__(self, state):
+        if "embedder_" in state and "embedders_" not in state:  # fitted before ensembles
+            state = {**state, "embedders_": [state["embedder_"]],
+                     "regressors_": [state["regressor_"]], "n_embedders": 1}
+        super().__setstate__(state)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
