@@ -22,8 +22,12 @@ space: Kendall's tau and Pearson's r. In the same run, the same regressor on
 - the spectral features (mean log singular values + log parameter count);
 - the embedding + log(parameter count).
 
+With ``--n-embedders K`` the embedding is a seed ensemble (``TransferRegressor(n_embedders=K)``):
+K embedders from their own seeds, one forest per embedder, predictions averaged.
+
     python benchmarks/bench_transfer.py --tss-store nb201-epdjm --sss-store sss-3000
     python benchmarks/bench_transfer.py ... --seeds 0 1 2 --json transfer.json
+    python benchmarks/bench_transfer.py ... --n-embedders 5
 """
 
 from __future__ import annotations
@@ -85,7 +89,11 @@ def main(argv=None):
     parser.add_argument("--sss-store", type=Path, required=True)
     parser.add_argument("--n-archs", type=int, default=3000, help="per space")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--max-iter", type=int, default=20, help="embedder epochs")
+    parser.add_argument("--max-iter", type=int, default=10, help="embedder epochs")
+    parser.add_argument("--n-embedders", type=int, default=1,
+                        help="a seed ensemble of this many embedders (TransferRegressor's "
+                             "n_embedders): the embedding rows average their forests' "
+                             "predictions, standardised only, without embedding+log(params)")
     parser.add_argument("--data-home", type=Path, default=None,
                         help="folder holding nb201-lighton/ and natsss-lighton/")
     parser.add_argument("--json", type=Path, default=None, help="write every figure here")
@@ -118,31 +126,40 @@ def main(argv=None):
         embedder = ContrastiveEmbedder(feature_shape=X.shape[1:], log_n_parameters=True,
                                        max_iter=args.max_iter, random_state=seed)
         full = TransferRegressor(features="passthrough", embedder=embedder,
-                                 regressor=rf(seed)).fit(X_full, y)
+                                 regressor=rf(seed), n_embedders=args.n_embedders,
+                                 random_state=seed).fit(X_full, y)
         fit_seconds = time.perf_counter() - start
-        embedding = full.transform(X_full)  # align="none": the embedder's output
+        embedding = full.transform(X_full)  # align="none": the embedders' outputs side by side
         spectral = SpectralFeatures().fit_transform(X)
+        # Each feature set is a list of blocks; the prediction is the mean of one forest per
+        # block, as TransferRegressor(n_embedders=K).predict averages one per embedder.
+        members = np.split(embedding, args.n_embedders, axis=1)
         feature_sets = {
-            "log(params)": log_params[:, None],
-            "spectral+log(params)": np.column_stack([spectral, log_params]),
-            "embedding": embedding,
-            "embedding+log(params)": np.column_stack([embedding, log_params]),
+            "log(params)": [log_params[:, None]],
+            "spectral+log(params)": [np.column_stack([spectral, log_params])],
+            "embedding": members,
         }
-        print(f"\nseed {seed}: embedder trained on {len(X)} architectures in "
-              f"{fit_seconds:.0f} s ({full.embedder_.n_iter_} epochs)")
+        if args.n_embedders == 1:
+            feature_sets["embedding+log(params)"] = [np.column_stack([embedding, log_params])]
+        print(f"\nseed {seed}: {args.n_embedders} embedder(s) trained on {len(X)} "
+              f"architectures in {fit_seconds:.0f} s ({full.embedder_.n_iter_} epochs each)")
         for name, (tss_set, sss_set) in DATASETS.items():
             acc = {"tss": np.asarray(tables["tss"].accuracy(data["tss"][2], tss_set)),
                    "sss": np.asarray(tables["sss"].accuracy(data["sss"][2], sss_set))}
             for source, target in (("tss", "sss"), ("sss", "tss")):
                 src, tgt = spaces == source, spaces == target
                 line = []
-                for feature_name, F in feature_sets.items():
+                for feature_name, blocks in feature_sets.items():
                     for align in ("none", "standardize"):
-                        reg = TransferRegressor(features="passthrough", embedder="passthrough",
-                                                regressor=rf(seed), align=align)
+                        if len(blocks) > 1 and align == "none":
+                            continue
                         y = np.full(len(X), np.nan)
                         y[src] = acc[source]
-                        pred = reg.fit(F, y, spaces=spaces).predict(F[tgt], spaces=spaces[tgt])
+                        pred = np.mean([
+                            TransferRegressor(features="passthrough", embedder="passthrough",
+                                              regressor=rf(seed), align=align)
+                            .fit(F, y, spaces=spaces).predict(F[tgt], spaces=spaces[tgt])
+                            for F in blocks], axis=0)
                         tau = kendalltau(pred, acc[target]).statistic
                         r = pearsonr(pred, acc[target]).statistic
                         rows.append({"seed": seed, "dataset": name,
@@ -160,7 +177,9 @@ def main(argv=None):
         groups.setdefault(key, []).append(row)
 
     def median(direction, dataset, features, align):
-        g = groups[(direction, dataset, features, align)]
+        g = groups.get((direction, dataset, features, align))
+        if not g:
+            return (float("nan"), float("nan"))
         return (statistics.median(x["tau"] for x in g), statistics.median(x["r"] for x in g))
 
     verdicts = []
