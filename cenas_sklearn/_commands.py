@@ -292,15 +292,17 @@ def cmd_transfer(args):
                                        max_iter=args.max_iter, device=args.device,
                                        random_state=args.seed)
     reg = TransferRegressor(features="passthrough", embedder=embedder, align=args.align,
+                            n_embedders=args.n_embedders if embedder != "passthrough" else 1,
                             random_state=args.seed)
     print(f"fitting on {len(source)} labelled {spaces[0]} architectures "
           f"({src_table.name}, {args.source_dataset or src_table.datasets[0]}) and "
-          f"{len(target)} unlabelled {spaces[1]} ones; features: {args.features}, "
-          f"align: {args.align}", flush=True)
+          f"{len(target)} unlabelled {spaces[1]} ones; features: {args.features}"
+          + (f" ({reg.n_embedders} embedders)" if reg.n_embedders > 1 else "")
+          + f", align: {args.align}", flush=True)
     if args.features == "embedding+params":
         emb = clone(reg).set_params(align="none").fit(X, y).transform(X)
         X = np.column_stack([emb, log_params])
-        reg.set_params(embedder="passthrough")
+        reg.set_params(embedder="passthrough", n_embedders=1)  # one forest on all of it
     reg.fit(X, y, spaces=labels)
     prediction = reg.predict(X[len(source):], spaces=labels[len(source):])
     lines = ["architecture,prediction"]

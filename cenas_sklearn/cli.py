@@ -309,9 +309,13 @@ def build_parser():
                           help="what the forest reads: the contrastive embedding (default), "
                           "with the log parameter count, the spectral features, or the log "
                           "parameter count alone")
-    transfer.add_argument("--max-iter", type=_positive_int, default=20,
-                          help="embedder epochs (default: 20; a short training transfers "
+    transfer.add_argument("--max-iter", type=_positive_int, default=10,
+                          help="embedder epochs (default: 10; a short training transfers "
                           "better across spaces)")
+    transfer.add_argument("--n-embedders", type=_positive_int, default=1,
+                          help="train this many embedders from their own seeds and average "
+                          "their forests' predictions (default: 1; 5 makes the ranking much "
+                          "less dependent on the seed, at 5 times the cost)")
     transfer.add_argument("--align", choices=("standardize", "none"), default="standardize",
                           help="standardise each space's features with its own statistics "
                           "before the forest (default), or not")

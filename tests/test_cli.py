@@ -159,17 +159,18 @@ def test_search_and_simulate_on_the_nb201_table(two_stores, tmp_path, shared_dat
         assert f"{method} " in printed
 
 
-@pytest.mark.parametrize("features, align", [
-    ("embedding", "standardize"), ("embedding+params", "none"), ("spectral", "standardize"),
-    ("params", "none")])
-def test_transfer_ranks_the_target_store_and_scores_it(features, align, two_stores, tmp_path,
-                                                       shared_data, capsys):
+@pytest.mark.parametrize("features, align, n_embedders", [
+    ("embedding", "standardize", 1), ("embedding", "standardize", 2),
+    ("embedding+params", "none", 2), ("spectral", "standardize", 2), ("params", "none", 1)])
+def test_transfer_ranks_the_target_store_and_scores_it(features, align, n_embedders,
+                                                       two_stores, tmp_path, shared_data,
+                                                       capsys):
     from scipy.stats import kendalltau
 
     out = tmp_path / "pred.csv"
     argv = ["transfer", "--source", str(two_stores[0]), "--target", str(two_stores[1]),
             "--data-home", str(shared_data), "--features", features, "--max-iter", "2",
-            "--align", align,
+            "--align", align, "--n-embedders", str(n_embedders),
             "--target-dataset", "cifar100", "--out", str(out)]
     assert main(argv) == 0
     printed = capsys.readouterr().out
@@ -182,6 +183,8 @@ def test_transfer_ranks_the_target_store_and_scores_it(features, align, two_stor
     np.testing.assert_allclose([float(r[2]) for r in rows], truth, rtol=1e-5)
     tau = kendalltau([float(r[1]) for r in rows], truth).statistic
     assert f"Kendall tau {tau:.3f}" in printed
+    ensemble = n_embedders > 1 and features.startswith("embedding")
+    assert (f"features: {features} (2 embedders)," in printed) == ensemble
 
 
 @pytest.mark.parametrize(
