@@ -155,11 +155,12 @@ def main(argv=None):
                             continue
                         y = np.full(len(X), np.nan)
                         y[src] = acc[source]
-                        pred = np.mean([
+                        preds = [
                             TransferRegressor(features="passthrough", embedder="passthrough",
                                               regressor=rf(seed), align=align)
                             .fit(F, y, spaces=spaces).predict(F[tgt], spaces=spaces[tgt])
-                            for F in blocks], axis=0)
+                            for F in blocks]
+                        pred = np.mean(preds, axis=0)
                         tau = kendalltau(pred, acc[target]).statistic
                         r = pearsonr(pred, acc[target]).statistic
                         rows.append({"seed": seed, "dataset": name,
@@ -167,6 +168,11 @@ def main(argv=None):
                                      "features": feature_name, "align": align,
                                      "tau": float(tau), "r": float(r)})
                         line.append(f"{feature_name}/{align[0]} {tau:.3f}")
+                        if len(preds) > 1:  # each embedder of the ensemble alone
+                            members = [float(kendalltau(p, acc[target]).statistic)
+                                       for p in preds]
+                            rows[-1]["member_taus"] = members
+                            line[-1] += " [" + " ".join(f"{m:.2f}" for m in members) + "]"
                 print(f"  {name:9s} {source}->{target}: " + "; ".join(line), flush=True)
 
     print("\nmedian over seeds: Kendall tau (Pearson r) on the target space; /n: align='none', "
