@@ -135,7 +135,7 @@ def compute_epdjm(factory, probes: torch.Tensor, seeds, n_components: int, *,
         sets ``torch.channels_last``: about 1.5x faster on CPU at the paper's settings,
         but PyTorch's channels-last BatchNorm kernel is less accurate in float32 (measured
         17x in the forward pass, 46x in the backward pass against float64), which puts
-        the Jacobians up to ~10% away from the float64 network's (see
+        the Jacobians up to ~20% away from the float64 network's (see
         ``docs/benchmarks.rst``). :class:`EPDJMTransformer` therefore does not offer it.
 
     Returns
