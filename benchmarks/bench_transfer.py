@@ -169,10 +169,10 @@ def main(argv=None):
                                      "tau": float(tau), "r": float(r)})
                         line.append(f"{feature_name}/{align[0]} {tau:.3f}")
                         if len(preds) > 1:  # each embedder of the ensemble alone
-                            members = [float(kendalltau(p, acc[target]).statistic)
-                                       for p in preds]
-                            rows[-1]["member_taus"] = members
-                            line[-1] += " [" + " ".join(f"{m:.2f}" for m in members) + "]"
+                            member_taus = [float(kendalltau(p, acc[target]).statistic)
+                                           for p in preds]
+                            rows[-1]["member_taus"] = member_taus
+                            line[-1] += " [" + " ".join(f"{t:.2f}" for t in member_taus) + "]"
                 print(f"  {name:9s} {source}->{target}: " + "; ".join(line), flush=True)
 
     print("\nmedian over seeds: Kendall tau (Pearson r) on the target space; /n: align='none', "
