@@ -22,6 +22,7 @@ For each split seed, in one run:
 
     python benchmarks/bench_embedder_quality.py --store nb201-epdjm --n-archs 3000
     python benchmarks/bench_embedder_quality.py --store nb201-epdjm --param max_iter=300
+    python benchmarks/bench_embedder_quality.py --store nb201-k64 --n-components 32
 """
 
 from __future__ import annotations
@@ -90,6 +91,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--store", type=Path, required=True, help="an NB201 EPDJM store")
     parser.add_argument("--n-archs", type=int, default=3000)
+    parser.add_argument("--n-components", type=int, default=None,
+                        help="keep the first k components of the store's EPDJMs (the top "
+                             "singular directions: the same as computing them with k)")
     parser.add_argument("--n-labels", type=int, default=500)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--param", action="append", default=[], type=parse_param,
@@ -105,6 +109,10 @@ def main(argv=None):
     if store.n_done < len(store) and n == store.n_done:
         print(f"note: the store is incomplete; using its {n} finished architectures")
     X = np.asarray(store.epdjm(allow_incomplete=True)[:n])
+    if args.n_components is not None:
+        if not 1 <= args.n_components <= X.shape[-1]:
+            parser.error(f"--n-components must be between 1 and {X.shape[-1]}")
+        X = np.ascontiguousarray(X[..., :args.n_components])
     log_params = np.log(store.n_parameters(allow_incomplete=True)[:n].astype(np.float64))
     keys = [k.split(":", 1)[1] for k in store.archs[:n]]
     space = NB201Space()

@@ -68,6 +68,8 @@ def _add_epdjm_options(parser):
                        help="probe images (default: 64; the paper uses 256)")
     group.add_argument("--probe-size", type=_positive_int, default=16,
                        help="probe resolution in pixels (default: 16; the paper uses 32)")
+    group.add_argument("--probe-images", choices=("natural", "gaussian"), default="natural",
+                       help="natural-image crops (default) or standard normal noise")
     group.add_argument("--n-inits", type=_positive_int, default=3,
                        help="random initialisations per architecture (default: 3; paper: 4)")
     group.add_argument("--n-components", type=_positive_int, default=32,
@@ -85,7 +87,8 @@ def _transformer(args, space):
 
     return EPDJMTransformer(
         space=space, n_inits=args.n_inits, n_probe=args.n_probe, probe_size=args.probe_size,
-        n_components=args.n_components, normalize=args.normalize, precision=args.precision,
+        probe_images=args.probe_images, n_components=args.n_components,
+        normalize=args.normalize, precision=args.precision,
         device=args.device, n_jobs=args.n_jobs, random_state=args.seed,
     )
 

@@ -9,7 +9,7 @@ import pytest
 
 from cenas_sklearn.benchmarks import fetch_nats_size, fetch_nb201
 from cenas_sklearn.cli import main
-from cenas_sklearn.features import EPDJMStore
+from cenas_sklearn.features import EPDJMStore, gaussian_probe_images
 
 from ._processes import sigkill_when
 
@@ -77,6 +77,16 @@ def test_epdjm_writes_a_store_and_resumes(tmp_path, capsys):
     assert store.is_complete and store.features().shape == (5, 2 * 8 * 4)
     assert main(argv) == 0  # the same command again: nothing left to do
     assert "5/5 architectures already done" in capsys.readouterr().out
+
+
+def test_epdjm_probe_images_option_reaches_the_store(tmp_path):
+    argv = ["epdjm", "--space", "nb201", "--n-archs", "2", "--out", str(tmp_path / "s"),
+            "--probe-images", "gaussian", *TINY]
+    assert main(argv) == 0
+    store = EPDJMStore(tmp_path / "s")
+    assert store.manifest["settings"]["probe_images"] == "gaussian"
+    np.testing.assert_array_equal(np.load(tmp_path / "s" / "probes.npy"),
+                                  gaussian_probe_images(8, 8))
 
 
 @pytest.fixture(scope="module")
