@@ -23,6 +23,8 @@ For each split seed, in one run:
     python benchmarks/bench_embedder_quality.py --store nb201-epdjm --n-archs 3000
     python benchmarks/bench_embedder_quality.py --store nb201-epdjm --param max_iter=300
     python benchmarks/bench_embedder_quality.py --store nb201-k64 --n-components 32
+    python benchmarks/bench_embedder_quality.py --store nb201-epdjm --n-archs 3200 \
+        --extra-train 12425     # train on the rest of the space too
 """
 
 from __future__ import annotations
@@ -101,6 +103,10 @@ def main(argv=None):
     parser.add_argument("--pool", type=int, default=200,
                         help="also report identification among random pools of this many "
                              "held-out architectures (mean over 20 pools)")
+    parser.add_argument("--extra-train", type=int, default=0,
+                        help="also train the embedder on up to this many more architectures "
+                             "of the store (after the first --n-archs), leaving out those "
+                             "isomorphic to a held-out one")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
 
@@ -108,23 +114,32 @@ def main(argv=None):
     n = min(args.n_archs, store.n_done)
     if store.n_done < len(store) and n == store.n_done:
         print(f"note: the store is incomplete; using its {n} finished architectures")
-    X = np.asarray(store.epdjm(allow_incomplete=True)[:n])
+    n_all = min(n + max(args.extra_train, 0), store.n_done)
+    X = np.asarray(store.epdjm(allow_incomplete=True)[:n_all])
     if args.n_components is not None:
         if not 1 <= args.n_components <= X.shape[-1]:
             parser.error(f"--n-components must be between 1 and {X.shape[-1]}")
         X = np.ascontiguousarray(X[..., :args.n_components])
-    log_params = np.log(store.n_parameters(allow_incomplete=True)[:n].astype(np.float64))
-    keys = [k.split(":", 1)[1] for k in store.archs[:n]]
+    log_params = np.log(store.n_parameters(allow_incomplete=True)[:n_all].astype(np.float64))
+    keys = [k.split(":", 1)[1] for k in store.archs[:n_all]]
     space = NB201Space()
     idx = space.indices(keys)
+    X2_all = np.concatenate([X.reshape(n_all, -1), log_params[:, None]], axis=1)
+    classes_all = np.array([space.canonical(i) for i in idx])
+    X, log_params, keys, idx = X[:n], log_params[:n], keys[:n], idx[:n]
     data = shared_data() / "nb201-lighton"
     accs = {name: np.load(data / f"{name}_test_accs.npy")[idx] for name in ("cifar10", "cifar100")}
-    X2 = np.concatenate([X.reshape(n, -1), log_params[:, None]], axis=1)
-    classes = np.array([space.canonical(i) for i in idx])
+    X2, classes = X2_all[:n], classes_all[:n]
     zero = ~X.reshape(n, -1).any(axis=1)
     log_sv = np.log(np.linalg.norm(X, axis=2) + 1e-12)  # (n, n_inits, k): per-init spectrum
     params = dict(args.param)
+    if not 0 < args.n_labels < n:
+        parser.error(f"--n-labels must be between 1 and {n - 1}, the architectures used")
+    if args.pool > n - int(0.8 * n):
+        parser.error(f"--pool must be at most the {n - int(0.8 * n)} held-out architectures")
     print(f"{n} architectures, EPDJM sets {X.shape[1:]}, embedder params {params}", flush=True)
+    if n_all > n:
+        print(f"up to {n_all - n} more architectures for training", flush=True)
 
     results = []
     for seed in args.seeds:
@@ -133,14 +148,18 @@ def main(argv=None):
         train, held_out = perm[: int(0.8 * n)], perm[int(0.8 * n):]
         emb = ContrastiveEmbedder(feature_shape=X.shape[1:], log_n_parameters=True,
                                   random_state=seed, **params)
+        fit_rows = train
+        if n_all > n:  # more training data, none of it computing a held-out function
+            unseen = set(classes[held_out])
+            fit_rows = np.r_[train, [i for i in range(n, n_all) if classes_all[i] not in unseen]]
         start = time.perf_counter()
-        emb.fit(X2[train])
+        emb.fit(X2_all[fit_rows])
         fit_s = time.perf_counter() - start
         inits = emb.transform_inits(X2)
         embedding = inits.mean(axis=1)
         distinct = distinct_functions(held_out, classes, zero)
         row = {
-            "seed": seed, "fit_s": fit_s, "epochs": emb.n_iter_,
+            "seed": seed, "fit_s": fit_s, "epochs": emb.n_iter_, "n_train": len(fit_rows),
             "identification_held_out": identification_accuracy(inits[held_out]),
             "identification_train": identification_accuracy(inits[train[: len(held_out)]]),
             "chance": 1 / len(held_out),
@@ -168,7 +187,8 @@ def main(argv=None):
                     pred = make().fit(F[labelled], y[labelled]).predict(F[rest])
                     row[f"{reg_name}/{feat_name}/{dataset}"] = spearmanr(pred, y[rest]).statistic
         results.append(row)
-        print(f"seed {seed}: fit {fit_s:.0f} s ({emb.n_iter_} epochs), identification held-out "
+        print(f"seed {seed}: fit on {len(fit_rows)} in {fit_s:.0f} s ({emb.n_iter_} epochs), "
+              f"identification held-out "
               f"{row['identification_held_out']:.3f} (train {row['identification_train']:.3f}, "
               f"chance {row['chance']:.4f}); among {args.pool}: "
               f"{row[f'identification_pool{args.pool}']:.3f}; effective rank "
