@@ -5,7 +5,9 @@ Reads the EPDJMs of NB201 architectures from a store made by ``cenas epdjm`` (th
 and the accuracy tables of ``../shared/data/nb201-lighton`` (or ``$CENAS_SHARED_DATA``).
 For each split seed, in one run:
 
-- the embedder is trained on 80% of the architectures; identification accuracy across
+- the embedder is trained on 80% of the architectures (plus, with ``--extra-train``, more
+  architectures of the store beyond the first ``--n-archs``, none of them isomorphic to a
+  held-out one); identification accuracy across
   initialisations is measured on the 20% it never saw (chance: 1 / n_held_out), and among
   random pools of ``--pool`` of them (chance: 1 / pool);
 - identification among *distinct functions*: the held-out architectures reduced to one per
@@ -13,8 +15,9 @@ For each split seed, in one run:
   (zero data Jacobian). Isomorphic cells compute the same function, so no feature of what a
   network computes can tell them apart: about a third of 640 random held-out cells have an
   isomorphic twin among them, which caps the plain score near 0.8. Beside it, the same
-  nearest-neighbour identification on the log singular values of each initialisation (no
-  training): how identifiable the architectures are from their spectrum alone;
+  nearest-neighbour identification (cosine) on the raw log singular values of each
+  initialisation (no training): how identifiable the architectures are from their spectrum
+  alone;
 - the effective rank of the embeddings (exp of the entropy of the normalised singular values);
 - 500 labelled architectures, a regressor (random forest; GP) on each feature set, Spearman's
   rho on all the others, CIFAR-10 and CIFAR-100: one-hot operations (30), spectral features
@@ -72,6 +75,13 @@ def distinct_functions(rows, classes, zero):
     return np.array(keep)
 
 
+def training_rows(train, held_out, classes, n, n_all):
+    """``train`` and the rows ``n..n_all-1`` whose isomorphism class is not held out."""
+    unseen = set(classes[held_out])
+    extra = [i for i in range(n, n_all) if classes[i] not in unseen]
+    return np.concatenate([train, np.asarray(extra, dtype=np.intp)])
+
+
 def regressors(seed):
     kernel = ConstantKernel() * Matern(nu=2.5) + WhiteKernel()
     return {
@@ -112,9 +122,16 @@ def main(argv=None):
 
     store = EPDJMStore(args.store)
     n = min(args.n_archs, store.n_done)
+    n_held_out = n - int(0.8 * n)
+    if not 0 < args.n_labels <= n - 2:
+        parser.error(f"--n-labels must be between 1 and {n - 2} ({n} architectures used)")
+    if not 1 <= args.pool <= n_held_out:
+        parser.error(f"--pool must be between 1 and the {n_held_out} held-out architectures")
+    if args.extra_train < 0:
+        parser.error("--extra-train must be at least 0")
     if store.n_done < len(store) and n == store.n_done:
         print(f"note: the store is incomplete; using its {n} finished architectures")
-    n_all = min(n + max(args.extra_train, 0), store.n_done)
+    n_all = min(n + args.extra_train, store.n_done)
     X = np.asarray(store.epdjm(allow_incomplete=True)[:n_all])
     if args.n_components is not None:
         if not 1 <= args.n_components <= X.shape[-1]:
@@ -133,10 +150,6 @@ def main(argv=None):
     zero = ~X.reshape(n, -1).any(axis=1)
     log_sv = np.log(np.linalg.norm(X, axis=2) + 1e-12)  # (n, n_inits, k): per-init spectrum
     params = dict(args.param)
-    if not 0 < args.n_labels < n:
-        parser.error(f"--n-labels must be between 1 and {n - 1}, the architectures used")
-    if args.pool > n - int(0.8 * n):
-        parser.error(f"--pool must be at most the {n - int(0.8 * n)} held-out architectures")
     print(f"{n} architectures, EPDJM sets {X.shape[1:]}, embedder params {params}", flush=True)
     if n_all > n:
         print(f"up to {n_all - n} more architectures for training", flush=True)
@@ -148,10 +161,8 @@ def main(argv=None):
         train, held_out = perm[: int(0.8 * n)], perm[int(0.8 * n):]
         emb = ContrastiveEmbedder(feature_shape=X.shape[1:], log_n_parameters=True,
                                   random_state=seed, **params)
-        fit_rows = train
-        if n_all > n:  # more training data, none of it computing a held-out function
-            unseen = set(classes[held_out])
-            fit_rows = np.r_[train, [i for i in range(n, n_all) if classes_all[i] not in unseen]]
+        # the extra rows never compute a held-out function (the 80% may, as without them)
+        fit_rows = training_rows(train, held_out, classes_all, n, n_all)
         start = time.perf_counter()
         emb.fit(X2_all[fit_rows])
         fit_s = time.perf_counter() - start
@@ -205,8 +216,10 @@ def main(argv=None):
                     for d in ("cifar10", "cifar100")]
             print(f"{reg_name:<4} {feat_name:<16} {vals[0]:>8.3f} {vals[1]:>8.3f}")
     if args.json:
-        args.json.write_text(json.dumps({"params": params, "n_archs": n, "results": results},
-                                        indent=1, default=float))
+        args.json.write_text(json.dumps(
+            {"params": params, "n_archs": n, "n_components": X.shape[-1],
+             "extra_train": args.extra_train, "n_labels": args.n_labels, "results": results},
+            indent=1, default=float))
 
 
 if __name__ == "__main__":

@@ -3,16 +3,18 @@
 A contrastive embedder can only recognise an architecture across initialisations through
 features that change less from one initialisation to the next than from one architecture
 to the next. This script measures that directly, with no training. For ``--n-archs`` NB201
-cells computing distinct functions (one per isomorphism class, none whose output ignores its
-input), it computes EPDJMs under ``--n-inits`` initialisations for each ``--setting``. For each
-family of features that do not depend on the singular basis or its signs, it then reports:
+cells computing distinct functions (one per isomorphism class; those whose output ignores the
+input, with an all-zero Jacobian, are then left out), it computes EPDJMs under ``--n-inits``
+initialisations for each ``--setting``. For each family of features that do not depend on the
+singular basis or its signs, it then reports:
 
 - the intraclass correlation (ICC) of each feature: the share of its variance that lies
   between architectures rather than between the initialisations of one architecture
   (1: the initialisation does not matter; 0: pure initialisation noise). The median and
   the 90th percentile over the features of the family;
-- the identification accuracy of the family, standardised, by nearest neighbour across
-  initialisations (chance: 1 / number of cells).
+- the identification accuracy of the family, standardised, by nearest neighbour (cosine)
+  across initialisations (chance: 1 / number of cells); not for the one-number ``scale``,
+  whose cosine similarity is only its sign.
 
 The families are ``gram``, the probe-by-probe cosine similarities of the Jacobian rows in
 the top-k subspace (what ``ContrastiveEmbedder(representation="gram")`` reads); ``row-norms``,
@@ -21,7 +23,7 @@ the log singular values; ``shape``, the log singular values minus the largest.
 
 A setting is ``C,N,n_probe,probe_size,k`` (NB201 width and cells per stage, probe batch,
 components). ``--probes shifted`` uses a quarter of the natural crops and three copies of them
-shifted by one or two pixels, so that related probes are compared.
+circularly shifted by one or two pixels, so that related probes are compared.
 
     python benchmarks/bench_epdjm_reliability.py
     python benchmarks/bench_epdjm_reliability.py --setting 16,5,64,16,32 --probes gaussian
@@ -110,6 +112,8 @@ def main(argv=None):
     parser.add_argument("--random-state", type=int, default=1)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
+    if args.n_inits < 2:
+        parser.error("--n-inits must be at least 2")
 
     cells = distinct_cells(args.n_archs, args.random_state)
     print(f"{len(cells)} NB201 cells with distinct functions, {args.n_inits} initialisations, "
@@ -135,14 +139,14 @@ def main(argv=None):
             icc = intraclass_correlation(values)
             flat = values.reshape(-1, values.shape[-1])
             z = (values - flat.mean(axis=0)) / (flat.std(axis=0) + 1e-12)
+            ident = identification_accuracy(z) if values.shape[-1] > 1 else None
             row[name] = {"icc_median": float(np.median(icc)),
-                         "icc_p90": float(np.quantile(icc, 0.9)),
-                         "identification": identification_accuracy(z)}
+                         "icc_p90": float(np.quantile(icc, 0.9)), "identification": ident}
             cols.append(f"{row[name]['icc_median']:>9.2f} {row[name]['icc_p90']:>5.2f} "
-                        f"{row[name]['identification']:>10.3f}")
+                        + (f"{ident:>10.3f}" if ident is not None else f"{'-':>10}"))
         results.append(row)
-        print(f"{setting:<16} {seconds:>6.2f}  " + "  ".join(cols), flush=True)
-    print(f"(identification chance: {1 / len(cells):.4f})")
+        print(f"{setting:<16} {seconds:>6.2f}  " + "  ".join(cols)
+              + f"  (chance {1 / len(epdjm):.4f})", flush=True)
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
 
