@@ -40,7 +40,7 @@ from pathlib import Path
 import numpy as np
 
 from cenas_sklearn.embedding import identification_accuracy
-from cenas_sklearn.embedding._inputs import set_rows
+from cenas_sklearn.embedding._inputs import set_extras, set_rows
 from cenas_sklearn.features import EPDJMTransformer, gaussian_probe_images, natural_probe_images
 from cenas_sklearn.spaces import NB201Space
 
@@ -91,7 +91,7 @@ def families(epdjm):
     upper = np.triu_indices(n_probe, 1)
     log_norms = rows[..., n_probe]
     scale = log_norms.mean(axis=-1, keepdims=True)
-    spectrum = np.log(np.linalg.norm(epdjm, axis=2) + 1e-12)
+    spectrum = set_extras(epdjm, None, spectrum=True)  # what spectrum=True feeds the encoder
     return {
         "gram": rows[..., :n_probe][:, :, upper[0], upper[1]],
         "row-norms": log_norms - scale,
